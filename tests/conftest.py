@@ -1,0 +1,58 @@
+"""Shared fixtures. Runs in both pytest sessions (copier: -p no:cookies; cookiecutter: -p no:copie)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "hooks"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def go_bin() -> str | None:
+    return shutil.which("go")
+
+
+def gofmt_bin() -> str:
+    goroot = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip()
+    return shutil.which("gofmt") or str(Path(goroot, "bin", "gofmt"))
+
+
+def need(tool: str, why: str) -> str:
+    """The path of a tool the tests need; a clear skip on a laptop, a failure in CI."""
+    path = shutil.which(tool)
+    if path is None:
+        message = f"{tool} not found on PATH ({why}); `bash .ci/run` installs it"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def run(argv: list[str], cwd: Path, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a command, failing the test with its output if it exits non-zero."""
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    assert proc.returncode == 0, f"{argv} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    return proc
+
+
+def copier_generate(dst: Path, data: dict[str, Any], verify: str = "off", **kwargs: Any) -> Path:
+    """`copier copy` of this template (working tree included) with `data`, verification set by VERIFY."""
+    import copier
+    from plumbum import local
+
+    # Tasks see the environment plumbum captured at import: set VERIFY through it.
+    with local.env(VERIFY=verify):
+        copier.run_copy(
+            str(ROOT), str(dst), data=data, defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True, **kwargs
+        )
+    return dst
