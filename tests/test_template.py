@@ -1,0 +1,99 @@
+"""Every supported answer combination renders a project whose own commands pass:
+gofmt, go vet, go test, make help, make build (static), hadolint."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import combos
+import service_template as st
+from conftest import copier_generate, gofmt_bin, need, run
+from verify import elf_is_static
+
+pytestmark = pytest.mark.slow
+
+MAKE_TARGETS = ("help", "build", "test", "vet", "fmt", "run", "docker-build", "docker-run", "image-size", "clean")
+
+
+@pytest.fixture(scope="session")
+def toolchain() -> dict[str, str]:
+    return {
+        "go": need("go", "builds the generated code"),
+        "gofmt": gofmt_bin(),
+        "make": need("make", "runs the generated Makefile"),
+        "hadolint": need("hadolint", "lints the generated Dockerfile"),
+    }
+
+
+@pytest.mark.parametrize("answers", combos.params())
+def test_generated_project_passes_its_own_checks(answers: dict[str, Any], tmp_path: Path, toolchain: dict[str, str]) -> None:
+    project = copier_generate(tmp_path / "service", answers)
+    slug = st.service_slug(answers["project_name"])
+
+    assert run([toolchain["gofmt"], "-l", "."], cwd=project).stdout == "", "generated Go code is not gofmt-clean"
+    run([toolchain["go"], "vet", "./..."], cwd=project)
+    run([toolchain["go"], "test", "./..."], cwd=project)
+
+    help_text = run([toolchain["make"]], cwd=project).stdout
+    for target in MAKE_TARGETS:
+        assert re.search(rf"^\s+{re.escape(target)}\s", help_text, re.M), f"`make help` does not list {target}"
+    run([toolchain["make"], "build", "VERSION=1.2.3", "COMMIT=abc1234"], cwd=project)
+    binary = project / "bin" / slug
+    assert elf_is_static(binary.read_bytes()[:4096]), "make build produced a dynamically linked binary"
+    version = run([str(binary), "-version"], cwd=project).stdout
+    assert version.strip() == f"{slug} 1.2.3 (abc1234)", "the Makefile's VERSION/COMMIT did not reach the binary"
+
+    run([toolchain["hadolint"], "Dockerfile"], cwd=project)
+
+
+@pytest.mark.parametrize("answers", combos.params())
+def test_dockerfile_follows_the_answers(answers: dict[str, Any], tmp_path: Path) -> None:
+    project = copier_generate(tmp_path / "service", answers)
+    dockerfile = (project / "Dockerfile").read_text()
+    uid = "65532"
+    http = answers["app_kind"] == "http"
+    scratch = answers["runtime_base"] == "scratch"
+    froms = re.findall(r"^FROM .*$", dockerfile, re.M)
+
+    assert not re.search(r"^# *syntax=", dockerfile, re.M), "a syntax line cannot be resolved offline"
+    assert froms[0] == "FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build"
+    assert froms[-1] == ("FROM scratch" if scratch else "FROM ${RUNTIME_IMAGE}")
+    assert f"USER {uid}:{uid}" in dockerfile
+    assert ("EXPOSE 8080" in dockerfile) == http
+    assert ("HEALTHCHECK" in dockerfile) == (http and answers["healthcheck"])
+    assert ("upx -q" in dockerfile) == answers["upx"]
+    assert ("-tags timetzdata" in dockerfile) == (answers["tzdata"] == "embedded")
+    assert ("ca-certificates.crt" in dockerfile) == (scratch and answers["ca_certificates"])
+    assert ("ZONEINFO" in dockerfile) == (answers["tzdata"] == "files" and answers["runtime_base"] != "distroless")
+    assert "--mount=type=cache,target=/go/pkg/mod" in dockerfile
+    assert "--mount=type=cache,target=/root/.cache/go-build" in dockerfile
+    assert re.search(r'^ENTRYPOINT \["/usr/local/bin/[a-z0-9-]+"\]$', dockerfile, re.M), "ENTRYPOINT must be exec form"
+    # The Makefile and the Dockerfile build with one set of flags.
+    flags = st.go_build_flags(answers)
+    assert flags in dockerfile
+    assert f"GO_BUILD_FLAGS := {flags}" in (project / "Makefile").read_text()
+
+
+def test_go_version_reaches_go_mod_and_builder(tmp_path: Path) -> None:
+    project = copier_generate(tmp_path / "service", {"go_version": "1.24"})
+    assert "\ngo 1.24\n" in (project / "go.mod").read_text()
+    assert "ARG GO_IMAGE=golang:1.24-alpine" in (project / "Dockerfile").read_text()
+
+
+def test_dockerignore_is_an_allowlist(tmp_path: Path) -> None:
+    project = copier_generate(tmp_path / "service", {})
+    lines = [line for line in (project / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
+    assert lines[0] == "*", "everything is ignored first"
+    assert {"!go.mod", "!go.sum", "!**/*.go"} <= set(lines)
+
+
+def test_answers_file_records_the_answers(tmp_path: Path) -> None:
+    project = copier_generate(tmp_path / "service", {"runtime_base": "alpine", "run_as_uid": "1000"})
+    answers = (project / ".copier-answers.yml").read_text()
+    assert "runtime_base: alpine" in answers
+    assert "run_as_uid: '1000'" in answers
+    assert "_src_path:" in answers
