@@ -89,3 +89,21 @@ def test_cookiecutter_cli_with_text_answers(tmp_path: Path) -> None:
     assert_same_tree(tmp_path / "cc" / "billing-api", copied)
     dockerfile = (copied / "Dockerfile").read_text()
     assert "--best --lzma" in dockerfile and "HEALTHCHECK" not in dockerfile
+
+
+def test_the_comparison_sees_bytes_modes_and_names(tmp_path: Path) -> None:
+    """The parity check can fail: a changed byte, a mode bit and an extra file are all reported."""
+    left, right = tmp_path / "left", tmp_path / "right"
+    for side in (left, right):
+        side.mkdir()
+        (side / "Makefile").write_text("build:\n\tgo build\n")
+        (side / "run.sh").write_text("#!/bin/sh\n")
+    (right / "Makefile").write_text("build:\n\tgo build \n")
+    (right / "run.sh").chmod(0o755)
+    (right / ".copier-answers.yml").write_text("x: 1\n")
+    (right / "extra").write_text("")
+    report = tree_differences(left, right, exclude=COPIER_ONLY, names=("cookiecutter", "copier"))
+    assert "-\tgo build\n+\tgo build \n" in report
+    assert "mode of run.sh" in report
+    assert "only in copier: extra" in report
+    assert ".copier-answers.yml" not in report
