@@ -13,7 +13,8 @@ from typing import Any
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HOOKS_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(HOOKS_DIR))
 import service_template  # noqa: E402
 
 _GLOBALS = (
@@ -30,11 +31,16 @@ _GLOBALS = (
 
 
 class GoServiceExtension(Extension):
-    """Adds the `service_slug` filter and the helpers in `_GLOBALS` to the environment."""
+    """Adds the `service_slug` filter and the helpers in `_GLOBALS` to the environment.
+
+    `template_hooks_dir` tells cookiecutter's hook scripts where this code lives:
+    they run from a temporary copy, and cruft's context has no `_repo_dir`.
+    """
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.filters["service_slug"] = service_template.service_slug
+        environment.globals["template_hooks_dir"] = str(HOOKS_DIR)
         for name in _GLOBALS:
             environment.globals[name] = getattr(service_template, name)
 

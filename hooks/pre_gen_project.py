@@ -5,9 +5,9 @@ cookiecutter renders this file with Jinja first; the answers arrive as JSON.
 
 import json
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path({{ cookiecutter._repo_dir | tojson }}) / "hooks"))
+# The template's hooks/ folder, wherever the engine checked it out (cookiecutter or cruft).
+sys.path.insert(0, {{ template_hooks_dir | tojson }})
 import service_template  # noqa: E402
 
 answers = json.loads({{ cookiecutter | tojson | tojson }})
