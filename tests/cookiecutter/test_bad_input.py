@@ -67,13 +67,13 @@ def test_both_engines_refuse_with_the_same_message(
     assert isinstance(result.exception, FailedHookException), result.exception
     assert f"error: {message}\n" in stderr
     assert stderr.count("error: ") == 1, f"only the bad answer is reported:\n{stderr}"
+    assert (tmp_path / "cookies" / "bake00").is_dir(), "pytest-cookies bakes into tmp_path/cookies/bakeNN"
     assert written_by_cookiecutter(tmp_path) == []
 
 
 def written_by_cookiecutter(tmp_path: Path) -> list[str]:
     """Everything under pytest-cookies' output folders (tmp_path/cookies/bakeNN/), which should be nothing."""
-    bake_dirs = list((tmp_path / "cookies").glob("bake*"))
-    assert bake_dirs, "pytest-cookies bakes into tmp_path/cookies/bakeNN (the layout changed?)"
+    bake_dirs = (tmp_path / "cookies").glob("bake*")
     return sorted(p.relative_to(tmp_path).as_posix() for d in bake_dirs for p in d.rglob("*"))
 
 
@@ -101,3 +101,31 @@ def test_slug_that_is_not_a_folder_name(value: str, bake: Any, tmp_path: Path) -
     assert all((tmp_path / rel).is_dir() and not any((tmp_path / rel).iterdir()) for rel in leftovers), leftovers
     assert leftovers == (["cookies/bake00/a"] if value == "a/b" else [])
     assert sentinel.read_text() == "untouched"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("app_kind", "daemon"), ("runtime_base", "ubuntu"), ("tzdata", "all"), ("upx_level", "max")],
+    ids=lambda v: str(v),
+)
+def test_an_unknown_choice_is_refused_by_both_engines(name: str, value: str, bake: Any, tmp_path: Path) -> None:
+    """Choices are checked by each engine itself, before any validator or hook runs, so the
+    wording is the engine's own; both name the value and the valid choices, and write nothing."""
+    destination = tmp_path / "copier"
+    with pytest.raises(ValueError, match=rf"Invalid choice for '{name}': '{value}' is not in"):
+        copier_generate(destination, {name: value})
+    assert not destination.exists()
+
+    result = bake({name: value})
+    assert isinstance(result.exception, ValueError)
+    assert f"{value} provided for choice variable {name}, but the choices are" in str(result.exception)
+    assert written_by_cookiecutter(tmp_path) == []
+
+
+def test_cookiecutter_refuses_a_boolean_it_cannot_read(bake: Any, tmp_path: Path) -> None:
+    """`upx=maybe`: cookiecutter refuses it before rendering. (copier casts any text to a
+    bool itself before its validator sees it; docs/cookiecutter.md.)"""
+    result = bake({"upx": "maybe"})
+    assert isinstance(result.exception, ValueError)
+    assert "maybe provided for variable upx could not be converted to a boolean" in str(result.exception)
+    assert written_by_cookiecutter(tmp_path) == []
