@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import ROOT, need, run
 
@@ -25,6 +26,10 @@ DOCKERFILE_BEFORE = 'ENTRYPOINT ["{{ bin }}"]'
 DOCKERFILE_AFTER = '# Hardening: run it with --read-only --cap-drop=ALL; it needs neither.\nSTOPSIGNAL SIGTERM\n' + DOCKERFILE_BEFORE
 MAKEFILE_BEFORE = "\tgo test ./...\n"
 MAKEFILE_AFTER = "\tgo test -count=1 ./...\n"
+# copier never overwrites these after creation (`_skip_if_exists`); cruft's `skip` does the same.
+TEAM_OWNED = yaml.safe_load((ROOT / "copier.yml").read_text())["_skip_if_exists"]
+MAIN_GO_BEFORE = "package main\n"
+MAIN_GO_AFTER = "package main\n\n// A template v2 remark the team's main.go must not receive.\n"
 # The team's edits: a handler of their own, and a Makefile target of their own.
 TEAM_HANDLER = '\tmux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {\n\t\tfmt.Fprintln(w, version)\n\t})\n'
 TEAM_TARGET = "\nteam-lint: ## The team's own check\n\tgo vet ./...\n"
@@ -79,14 +84,16 @@ def cruft(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedPro
 def test_cruft_create_then_update_keeps_the_teams_edits(template_repo: Path, tmp_path: Path, cruft_env: dict[str, str]) -> None:
     out = tmp_path / "services"
     out.mkdir()
+    skip = [arg for name in TEAM_OWNED for arg in ("--skip", name)]
     created = cruft(out, cruft_env, "create", "--no-input", "--output-dir", str(out),
-                    "--extra-context", json.dumps(ANSWERS), str(template_repo))
+                    "--extra-context", json.dumps(ANSWERS), *skip, str(template_repo))
     assert created.stdout.count("verify: skipped (VERIFY=off)") == 1
     service = out / SLUG
     state = json.loads((service / ".cruft.json").read_text())
     assert state["commit"] == git(template_repo, "rev-parse", "HEAD").strip()
     assert state["context"]["cookiecutter"]["upx"] is True, "cookiecutter turned the text 'true' into a bool"
     assert "--best --lzma" in (service / "Dockerfile").read_text()
+    assert state["skip"] == TEAM_OWNED
 
     # The team makes it theirs.
     git(service, "init", "-q", "-b", "main")
@@ -101,6 +108,9 @@ def test_cruft_create_then_update_keeps_the_teams_edits(template_repo: Path, tmp
     slug_dir = template_repo / "{{cookiecutter.project_slug}}"
     edit(slug_dir / "Dockerfile", DOCKERFILE_BEFORE, DOCKERFILE_AFTER)
     edit(slug_dir / "Makefile", MAKEFILE_BEFORE, MAKEFILE_AFTER)
+    text = (slug_dir / "main.go").read_text()
+    (slug_dir / "main.go").write_text(text.replace(MAIN_GO_BEFORE, MAIN_GO_AFTER))
+    assert MAIN_GO_AFTER in (slug_dir / "main.go").read_text()
     git(template_repo, "commit", "-q", "-a", "-m", "template v2: STOPSIGNAL, uncached tests")
     stale = subprocess.run(["cruft", "check"], cwd=service, capture_output=True, text=True, env={**os.environ, **cruft_env})
     assert stale.returncode == 1, "cruft check should notice the new template commit"
@@ -115,7 +125,9 @@ def test_cruft_create_then_update_keeps_the_teams_edits(template_repo: Path, tmp
     makefile = (service / "Makefile").read_text()
     assert MAKEFILE_AFTER in makefile and MAKEFILE_BEFORE not in makefile
     assert makefile.endswith(TEAM_TARGET), "the team's own target is kept"
-    assert TEAM_HANDLER in (service / "main.go").read_text(), "the team's handler is kept"
+    main_go = (service / "main.go").read_text()
+    assert TEAM_HANDLER in main_go, "the team's handler is kept"
+    assert MAIN_GO_AFTER not in main_go, "main.go is the team's (skip), as with copier's _skip_if_exists"
     assert list(service.glob("*.rej")) == [] and list(service.glob("*.orig")) == []
     state = json.loads((service / ".cruft.json").read_text())
     assert state["commit"] == git(template_repo, "rev-parse", "HEAD").strip()
