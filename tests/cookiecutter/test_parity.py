@@ -5,12 +5,14 @@ copier's answers file aside."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from combos import combinations, params
 from conftest import COPIER_ONLY, ROOT, as_cli_strings, copier_generate, tree_differences
@@ -107,3 +109,19 @@ def test_the_comparison_sees_bytes_modes_and_names(tmp_path: Path) -> None:
     assert "mode of run.sh" in report
     assert "only in copier: extra" in report
     assert ".copier-answers.yml" not in report
+
+
+def test_templates_read_booleans_only_through_helpers() -> None:
+    """A raw `{% if c.upx %}` would take the text "false" as true; the helpers
+    (uses_upx, has_healthcheck, has_ca_bundle) read answers through `truthy`."""
+    questions = yaml.safe_load((ROOT / "copier.yml").read_text())
+    booleans = [name for name, spec in questions.items() if isinstance(spec, dict) and spec.get("type") == "bool"]
+    assert booleans, "copier.yml has boolean questions"
+    raw_read = re.compile(r"\b(?:c|cookiecutter)\.(?:%s)\b" % "|".join(booleans))
+    template_tree = ROOT / "{{cookiecutter.project_slug}}"
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted(template_tree.rglob("*")) if path.is_file()
+        for number, line in enumerate(path.read_text().splitlines(), 1) if raw_read.search(line)
+    ]
+    assert offenders == []
