@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
-import os
 import stat
 from pathlib import Path
 from typing import Any
@@ -83,13 +82,3 @@ def tree_differences(left: Path, right: Path, exclude: set[str] = frozenset(), n
 def as_cli_strings(answers: dict[str, Any]) -> dict[str, str]:
     """Answers as a command-line user types them: `upx=true`, never a Python bool."""
     return {key: (str(value).lower() if isinstance(value, bool) else str(value)) for key, value in answers.items()}
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No inherited VERIFY/DOCKER settings leak into a test that sets its own."""
-    for name in ("VERIFY", "DOCKER", "GO_IMAGE", "RUNTIME_IMAGE"):
-        monkeypatch.delenv(name, raising=False)
-
-
-__all__ = ["ROOT", "COPIER_ONLY", "copier_generate", "run", "need", "tree_differences", "as_cli_strings", "os"]
