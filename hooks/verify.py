@@ -10,9 +10,13 @@ when a Docker engine answers: docker build, image size, non-root user, a smoke
 run (http: /healthz answers 200; cli: -version exits 0), and for UPX images
 `upx -t` plus a run of the packed binary with a large environment.
 
+Every container and image it makes is named `verify-<slug>...` and removed at the
+end, also when interrupted (SIGTERM and Ctrl-C: exit 130). docs/verification.md.
+
 Environment:
     VERIFY=on (default)  run; report problems, but never fail the generation
-    VERIFY=strict        exit 1 if any step failed or was skipped
+    VERIFY=strict        exit 1 if any step failed or was skipped (the engines then
+                         remove the new project: copier --no-cleanup keeps it)
     VERIFY=off           do nothing
     GO_IMAGE, RUNTIME_IMAGE   build args overriding the Dockerfile's base images (mirrors, offline)
     DOCKER               docker client to use (default: docker); BuildKit is switched on
@@ -22,6 +26,7 @@ Environment:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -36,7 +41,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +82,9 @@ class Verifier:
     results: list[Result] = field(default_factory=list)
     _containers: list[str] = field(default_factory=list)
     _images: list[str] = field(default_factory=list)
+    # The static build goes to a scratch folder, never into the project: a bin/ the
+    # project already has is the team's, and cleanup must not touch it.
+    _scratch_dir: Path | None = None
 
     # -- running commands ---------------------------------------------------
 
@@ -105,9 +113,10 @@ class Verifier:
             status, detail = "skip", str(exc)
         except StepFailed as exc:
             status, detail = "FAIL", str(exc)
-        except (OSError, ValueError, subprocess.SubprocessError) as exc:
+        except Exception as exc:  # noqa: BLE001
             # A surprise is a failed step, never a crash: a crashing task makes
-            # copier delete the project it just wrote.
+            # copier delete the project it just wrote. (KeyboardInterrupt is no
+            # Exception: it still stops the run, and cleanup still runs.)
             status, detail = "FAIL", f"{type(exc).__name__}: {exc}"
         result = Result(name, status, time.monotonic() - start, detail)
         self.results.append(result)
@@ -117,11 +126,17 @@ class Verifier:
             self.out(f"verify:        {line}")
         return status == "ok"
 
+    @property
+    def _scratch(self) -> Path:
+        if self._scratch_dir is None:
+            self._scratch_dir = Path(tempfile.mkdtemp(prefix="verify-"))
+        return self._scratch_dir
+
     # -- Go -----------------------------------------------------------------
 
     @property
     def binary(self) -> Path:
-        return self.project / "bin" / str(self.answers["project_slug"])
+        return self._scratch / str(self.answers["project_slug"])
 
     def go_steps(self) -> None:
         if shutil.which("go", path=self.env.get("PATH")) is None:
@@ -210,9 +225,14 @@ class Verifier:
         return f"USER {user}"
 
     def start_container(self, argv: Sequence[str]) -> str:
-        name = f"verify-{uuid.uuid4().hex[:12]}"
-        self._containers.append(name)
+        name = self.container_name()
         self.run([self.docker, "run", "-d", "--name", name, *argv], DOCKER_TIMEOUT)
+        return name
+
+    def container_name(self) -> str:
+        """A fresh `verify-<slug>-` name, remembered before the container exists so cleanup finds it."""
+        name = f"verify-{self.answers['project_slug']}-{uuid.uuid4().hex[:12]}"
+        self._containers.append(name)
         return name
 
     def smoke_http(self, tag: str) -> str:
@@ -231,32 +251,36 @@ class Verifier:
         return f"/healthz answered 200 after {waited:.2f}s"
 
     def smoke_cli(self, tag: str) -> str:
-        output = self.run([self.docker, "run", "--rm", *self.docker_network(), tag, "-version"], DOCKER_TIMEOUT).stdout
+        name = self.container_name()
+        argv = [self.docker, "run", "--rm", "--name", name, *self.docker_network(), tag, "-version"]
+        output = self.run(argv, DOCKER_TIMEOUT).stdout
         if str(self.answers["project_slug"]) not in output:
             raise StepFailed(f"-version printed {output!r}")
         return output.strip()
 
     def check_upx(self, tag: str) -> str:
-        """Test the packed binary from the image, and run it with a large environment (upx/upx#18902)."""
-        with tempfile.TemporaryDirectory() as tmp:
-            packed = Path(tmp) / "packed"
-            name = f"verify-{uuid.uuid4().hex[:12]}"
-            self._containers.append(name)
-            self.run([self.docker, "create", "--name", name, tag], DOCKER_TIMEOUT)
-            self.run([self.docker, "cp", f"{name}:/usr/local/bin/{self.answers['project_slug']}", str(packed)], DOCKER_TIMEOUT)
-            if b"UPX!" not in packed.read_bytes()[:4096]:
-                raise StepFailed("the image's binary is not UPX-packed")
-            big_env = {f"VERIFY_FILLER_{i}": "x" * 2000 for i in range(200)}
-            proc = subprocess.run(
-                [str(packed), "-version"], env={**self.env, **big_env}, capture_output=True, text=True, timeout=60
-            )
-            if proc.returncode != 0:
-                raise StepFailed(f"the packed binary exited {proc.returncode} with a 400 kB environment: {proc.stderr[-300:]}")
-            upx = shutil.which("upx", path=self.env.get("PATH"))
-            if upx is None:
-                return "ran with a 400 kB environment; `upx -t` skipped (no upx on PATH; the Dockerfile ran it)"
-            self.run([upx, "-q", "-t", str(packed)], DOCKER_TIMEOUT)
-            return "upx -t ok; ran with a 400 kB environment"
+        """The image's binary is packed, `upx -t` passes, and it starts with a large
+        environment (upx/upx#18902: packed Go binaries crashed when the environment
+        and arguments outgrew the stack the stub set aside)."""
+        binary = f"/usr/local/bin/{self.answers['project_slug']}"
+        packed = self._scratch / "packed"
+        name = self.container_name()
+        self.run([self.docker, "create", "--name", name, tag], DOCKER_TIMEOUT)
+        self.run([self.docker, "cp", f"{name}:{binary}", str(packed)], DOCKER_TIMEOUT)
+        if b"UPX!" not in packed.read_bytes()[:4096]:
+            raise StepFailed("the image's binary is not UPX-packed")
+        # In the image itself (the host may not run Linux binaries): 200 variables of 2 kB.
+        env_file = self._scratch / "big.env"
+        env_file.write_text("".join(f"VERIFY_FILLER_{i}={'x' * 2000}\n" for i in range(200)))
+        argv = [self.docker, "run", "--rm", "--name", self.container_name(), "--env-file", str(env_file)]
+        output = self.run([*argv, *self.docker_network(), tag, "-version"], DOCKER_TIMEOUT).stdout
+        if str(self.answers["project_slug"]) not in output:
+            raise StepFailed(f"the packed binary printed {output!r} with a 400 kB environment")
+        upx = shutil.which("upx", path=self.env.get("PATH"))
+        if upx is None:
+            return "ran with a 400 kB environment; `upx -t` ran in the Dockerfile (no upx on PATH here)"
+        self.run([upx, "-q", "-t", str(packed)], DOCKER_TIMEOUT)
+        return "upx -t ok; ran with a 400 kB environment"
 
     def cleanup(self) -> None:
         """Remove every container and image this run made, whatever happened."""
@@ -266,15 +290,33 @@ class Verifier:
             subprocess.run([self.docker, "rmi", "-f", tag], capture_output=True, timeout=DOCKER_TIMEOUT, check=False)
         self._containers.clear()
         self._images.clear()
-        shutil.rmtree(self.project / "bin", ignore_errors=True)
+        if self._scratch_dir is not None:
+            shutil.rmtree(self._scratch_dir, ignore_errors=True)
+            self._scratch_dir = None
 
     def verify(self) -> list[Result]:
         try:
             self.go_steps()
             self.docker_steps()
         finally:
-            self.cleanup()
+            with signals_held():
+                self.cleanup()
         return self.results
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends: a second Ctrl-C must not cut cleanup short."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, OSError, ValueError):  # not POSIX, or not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _skip(reason: str) -> str:
@@ -366,12 +408,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, interrupted)
     print(f"verify: checking {verifier.project} (VERIFY={mode})")
-    results = verifier.verify()
+    try:
+        results = verifier.verify()
+    except KeyboardInterrupt:
+        print("verify: interrupted; the containers and images it made are removed, the project is kept")
+        return 130
     print(summary(results))
-    code = exit_code(results, mode)
-    if any(r.status == "FAIL" for r in results) and mode != "strict":
-        print("verify: problems found (above); the project is kept. VERIFY=strict makes this an error.")
-    return code
+    print(closing_line(results, mode))
+    return exit_code(results, mode)
+
+
+def closing_line(results: Sequence[Result], mode: str) -> str:
+    """What the run means for the user, in one line."""
+    failed = [r.name for r in results if r.status == "FAIL"]
+    skipped = [r.name for r in results if r.status == "skip"]
+    if not failed and not skipped:
+        return "verify: everything checked passed"
+    problems = ", ".join(f"{len(names)} {word}" for names, word in ((failed, "failed"), (skipped, "skipped")) if names)
+    if mode == "strict":
+        return (
+            f"verify: {problems} with VERIFY=strict: exit 1 (copier then removes the new project "
+            "unless run with --no-cleanup; cookiecutter unless --keep-project-on-failure)"
+        )
+    return f"verify: {problems} (above); the project is kept. Fix and run `make verify`; VERIFY=strict makes this an error"
 
 
 if __name__ == "__main__":
