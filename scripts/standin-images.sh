@@ -41,6 +41,9 @@ LABEL=org.minimal-go-service.standin-inputs
 
 say() { printf 'standin-images: %s\n' "$*"; }
 die() { printf 'standin-images: error: %s\n' "$*" >&2; exit 1; }
+# The first line of a command's output. Not `| head -n1`: under pipefail the command's
+# SIGPIPE, when head stops reading early, would fail the script.
+first_line() { local out; out=$("$@" 2>&1 || true); printf '%s\n' "${out%%$'\n'*}"; }
 
 # -- what this machine provides ------------------------------------------------
 command -v "$DOCKER" >/dev/null || die "no docker client '$DOCKER' (set DOCKER, or apt-get install docker.io)"
@@ -61,13 +64,13 @@ esac
 UPX=$(command -v upx || true)
 if [ -n "$UPX" ]; then
     UPX=$(readlink -f "$UPX")
-    UPX_VERSION=$("$UPX" --version | head -n1)
+    UPX_VERSION=$(first_line "$UPX" --version)
 else
     UPX_VERSION=none
     say "warning: no upx on PATH: UPX variants will not build offline" \
         "(apt-get install -t bookworm-backports upx-ucl)"
 fi
-INPUTS=$( { cat "$0"; echo "$GO_VERSION $UPX_VERSION"; "$BUSYBOX" | head -n1; } | sha256sum | cut -c1-16)
+INPUTS=$( { cat "$0"; echo "$GO_VERSION $UPX_VERSION"; first_line "$BUSYBOX"; } | sha256sum | cut -c1-16)
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -181,7 +184,13 @@ for pair in "go:$GO_TAG" "distroless:$DISTROLESS_TAG" "alpine:$ALPINE_TAG"; do
         continue
     fi
     start=$SECONDS
+    old_id=$("$DOCKER" image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
     "build_$kind"
+    # The image this one replaces is now untagged: remove it (a plain rmi leaves it
+    # alone if anything still uses it).
+    if [ -n "$old_id" ] && [ "$old_id" != "$("$DOCKER" image inspect --format '{{.Id}}' "$tag")" ]; then
+        "$DOCKER" rmi "$old_id" >/dev/null 2>&1 || true
+    fi
     size=$("$DOCKER" image inspect --format '{{.Size}}' "$tag")
     say "$tag built in $((SECONDS - start))s ($((size / 1000000)) MB)"
 done
