@@ -37,10 +37,18 @@ UPX_FLAGS: dict[str, str] = {"fast": "-1", "best": "--best", "lzma": "--best --l
 
 MAX_UID = 2_147_483_647
 _TEXT_FORBIDDEN = set('"\\$`{}%<>')
-_SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-_MODULE_ELEMENT_RE = re.compile(r"^[A-Za-z0-9_~-]+(\.[A-Za-z0-9_~-]+)*$")
-_HOST_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
-_GO_VERSION_RE = re.compile(r"^1\.(\d+)(\.(\d+))?$")
+# Patterns are used with fullmatch and spell out ASCII: `$` would accept a trailing
+# newline, and `\d` any Unicode digit, both of which would reach the generated files.
+_SLUG_RE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+_MODULE_ELEMENT_RE = re.compile(r"[A-Za-z0-9_~-]+(\.[A-Za-z0-9_~-]+)*")
+_HOST_RE = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+")
+_GO_VERSION_RE = re.compile(r"1\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?")
+# A whole number as it will be written into the files: no sign, spaces or leading zeros.
+_NUMBER_RE = re.compile(r"0|[1-9][0-9]*")
+# Names Go refuses as a module path element (before its first dot), on every OS:
+# they are devices on Windows (golang.org/x/mod/module.CheckPath).
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {f"{dev}{n}" for dev in ("com", "lpt") for n in range(1, 10)}
+_TRAILING_TILDE_DIGITS_RE = re.compile(r".*~[0-9]+")
 
 
 def truthy(value: Any) -> bool:
@@ -63,7 +71,9 @@ def _text_error(name: str, value: str, max_len: int, required: bool) -> str:
         return f"{name} must not be empty."
     if len(value) > max_len:
         return f"{name} must be at most {max_len} characters (got {len(value)})."
-    if any(unicodedata.category(ch).startswith("C") for ch in value):
+    # Control, format and unassigned characters, and the Unicode line and paragraph
+    # separators: each would end or hide a line in some file this value is written into.
+    if any(unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in {"Zl", "Zp"} for ch in value):
         return f"{name} must be a single line of printable text (no newlines, tabs or control characters)."
     bad = sorted(set(value) & _TEXT_FORBIDDEN)
     if bad:
@@ -75,9 +85,9 @@ def _text_error(name: str, value: str, max_len: int, required: bool) -> str:
 
 
 def _int_error(name: str, value: Any, low: int, high: int) -> tuple[int | None, str]:
-    text = str(value).strip()
-    if isinstance(value, bool) or not re.fullmatch(r"[0-9]+", text):
-        return None, f"{name} must be a whole number from {low} to {high} (got {value!r})."
+    text = str(value)
+    if isinstance(value, bool) or not _NUMBER_RE.fullmatch(text):
+        return None, f"{name} must be a whole number from {low} to {high}, digits only (got {value!r})."
     number = int(text)
     if not low <= number <= high:
         return number, f"{name} must be a whole number from {low} to {high} (got {number})."
@@ -100,14 +110,20 @@ def module_path_error(value: str) -> str:
     host, *rest = value.split("/")
     if host != host.lower():
         return f"module_path's host '{host}' must be lowercase ({example})."
-    if not _HOST_RE.match(host):
+    if not _HOST_RE.fullmatch(host) or host.startswith("-"):
         return f"module_path must start with a host name that contains a dot, like github.com ({example})."
     for element in rest:
-        if not _MODULE_ELEMENT_RE.match(element):
+        if not _MODULE_ELEMENT_RE.fullmatch(element):
             return (
                 f"module_path element '{element}' may only use letters, digits, '-', '_', '~' "
                 f"and single dots between them ({example})."
             )
+    for element in value.split("/"):
+        stem = element.split(".")[0]
+        if stem.lower() in _WINDOWS_RESERVED:
+            return f"module_path element '{element}' is a reserved device name that Go refuses ({example})."
+        if _TRAILING_TILDE_DIGITS_RE.fullmatch(stem):
+            return f"module_path element '{element}' must not end in '~' and digits: Go refuses it ({example})."
     if len(value) > 200:
         return f"module_path must be at most 200 characters ({example})."
     return ""
@@ -129,7 +145,7 @@ def validation_error(name: str, value: Any) -> str:
         return _text_error(name, str(value), 200, required=False)
     if name == "project_slug":
         text = str(value)
-        if not _SLUG_RE.match(text) or len(text) > 63:
+        if not _SLUG_RE.fullmatch(text) or len(text) > 63:
             return (
                 "project_slug must start with a lowercase letter and use only lowercase letters, "
                 f"digits and single '-' between them, at most 63 characters, e.g. billing-api (got {text!r})."
@@ -148,7 +164,7 @@ def validation_error(name: str, value: Any) -> str:
             )
         return error
     if name == "go_version":
-        match = _GO_VERSION_RE.match(str(value))
+        match = _GO_VERSION_RE.fullmatch(str(value))
         if not match or int(match.group(1)) < MIN_GO_MINOR:
             return (
                 f"go_version must be a Go release from 1.{MIN_GO_MINOR} on, written 1.N or 1.N.P, "
