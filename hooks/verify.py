@@ -20,7 +20,8 @@ Environment:
     VERIFY=off           do nothing
     GO_IMAGE, RUNTIME_IMAGE   build args overriding the Dockerfile's base images (mirrors, offline)
     DOCKER               docker client to use (default: docker); BuildKit is switched on
-    VERIFY_DOCKER_NETWORK=host   build and run on the host network (engines without a bridge)
+    VERIFY_DOCKER_NETWORK=host   build and run on the host network; unset, that happens only
+                         when the engine has no bridge network (dockerd --bridge=none)
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class Verifier:
     # The static build goes to a scratch folder, never into the project: a bin/ the
     # project already has is the team's, and cleanup must not touch it.
     _scratch_dir: Path | None = None
+    _host_network: bool = False
 
     # -- running commands ---------------------------------------------------
 
@@ -171,7 +173,21 @@ class Verifier:
         return self.env.get("DOCKER", "docker")
 
     def docker_network(self) -> list[str]:
-        return ["--network", "host"] if self.env.get("VERIFY_DOCKER_NETWORK") == "host" else []
+        return ["--network", "host"] if self._host_network else []
+
+    def choose_network(self) -> None:
+        """Host networking when asked, or when the engine has no bridge network: BuildKit's
+        RUN steps then fail with "network bridge not found"."""
+        asked = self.env.get("VERIFY_DOCKER_NETWORK", "").strip()
+        if asked:
+            self._host_network = asked == "host"
+            return
+        try:
+            probe = subprocess.run([self.docker, "network", "inspect", "bridge"], capture_output=True,
+                                   timeout=DOCKER_TIMEOUT, check=False, env=self.env)
+        except (OSError, subprocess.SubprocessError):
+            return  # the build step will report what is wrong with the engine
+        self._host_network = probe.returncode != 0
 
     def docker_steps(self) -> None:
         names = ["docker build", "image size", "non-root user", "smoke run"]
@@ -182,6 +198,7 @@ class Verifier:
             for name in names:
                 self.step(name, lambda: _skip(reason))
             return
+        self.choose_network()
         tag = f"verify-{self.answers['project_slug']}:{uuid.uuid4().hex[:12]}"
         if not self.step("docker build", lambda: self.docker_build(tag)):
             for name in names[1:]:
