@@ -226,7 +226,7 @@ class Verifier:
                 argv += ["--build-arg", f"{arg}={self.env[arg]}"]
         self._images.append(tag)
         self.run([*argv, "-t", tag, "."], DOCKER_BUILD_TIMEOUT, env={"DOCKER_BUILDKIT": "1"})
-        return tag
+        return f"{tag} (host network)" if self._host_network else tag
 
     def inspect(self, tag: str, template: str) -> str:
         return self.run([self.docker, "image", "inspect", "--format", template, tag], DOCKER_TIMEOUT).stdout.strip()
