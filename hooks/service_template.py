@@ -84,10 +84,18 @@ def _text_error(name: str, value: str, max_len: int, required: bool) -> str:
     return ""
 
 
+def _shown(value: Any, limit: int = 40) -> str:
+    """`value` as a message quotes it: repr, shortened when very long."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(str(value))} characters)"
+
+
 def _int_error(name: str, value: Any, low: int, high: int) -> tuple[int | None, str]:
     text = str(value)
     if isinstance(value, bool) or not _NUMBER_RE.fullmatch(text):
-        return None, f"{name} must be a whole number from {low} to {high}, digits only (got {value!r})."
+        return None, f"{name} must be a whole number from {low} to {high}, digits only (got {_shown(value)})."
+    if len(text) > len(str(high)):  # also keeps int() away from thousands of digits
+        return None, f"{name} must be a whole number from {low} to {high} (got {_shown(value)})."
     number = int(text)
     if not low <= number <= high:
         return number, f"{name} must be a whole number from {low} to {high} (got {number})."
@@ -99,6 +107,8 @@ def module_path_error(value: str) -> str:
     example = "e.g. github.com/acme/billing-api"
     if not value:
         return f"module_path must not be empty ({example})."
+    if len(value) > 200:
+        return f"module_path must be at most 200 characters ({example})."
     if any(ch.isspace() for ch in value):
         return f"module_path must not contain spaces ({example})."
     if value.endswith("/"):
@@ -124,8 +134,6 @@ def module_path_error(value: str) -> str:
             return f"module_path element '{element}' is a reserved device name that Go refuses ({example})."
         if _TRAILING_TILDE_DIGITS_RE.fullmatch(stem):
             return f"module_path element '{element}' must not end in '~' and digits: Go refuses it ({example})."
-    if len(value) > 200:
-        return f"module_path must be at most 200 characters ({example})."
     return ""
 
 
@@ -137,7 +145,7 @@ def validation_error(name: str, value: Any) -> str:
     """
     if name in CHOICES:
         if str(value) not in CHOICES[name]:
-            return f"{name} must be one of: {', '.join(CHOICES[name])} (got {value!r})."
+            return f"{name} must be one of: {', '.join(CHOICES[name])} (got {_shown(value)})."
         return ""
     if name == "project_name":
         return _text_error(name, str(value), 64, required=True)
@@ -148,7 +156,7 @@ def validation_error(name: str, value: Any) -> str:
         if not _SLUG_RE.fullmatch(text) or len(text) > 63:
             return (
                 "project_slug must start with a lowercase letter and use only lowercase letters, "
-                f"digits and single '-' between them, at most 63 characters, e.g. billing-api (got {text!r})."
+                f"digits and single '-' between them, at most 63 characters, e.g. billing-api (got {_shown(text)})."
             )
         return ""
     if name == "module_path":
@@ -168,13 +176,13 @@ def validation_error(name: str, value: Any) -> str:
         if not match or int(match.group(1)) < MIN_GO_MINOR:
             return (
                 f"go_version must be a Go release from 1.{MIN_GO_MINOR} on, written 1.N or 1.N.P, "
-                f"e.g. 1.27 (got {value!r})."
+                f"e.g. 1.27 (got {_shown(value)})."
             )
         return ""
     if name in {"upx", "ca_certificates", "healthcheck"}:
         if isinstance(value, bool) or str(value).strip().lower() in {"true", "false", "yes", "no", "1", "0", "y", "n", "on", "off"}:
             return ""
-        return f"{name} must be true or false (got {value!r})."
+        return f"{name} must be true or false (got {_shown(value)})."
     return ""
 
 
