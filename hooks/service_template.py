@@ -28,7 +28,7 @@ BASE_IMAGES: dict[str, str] = {
 CHOICES: dict[str, tuple[str, ...]] = {
     "app_kind": ("http", "cli"),
     "runtime_base": ("scratch", "distroless", "alpine"),
-    "upx_level": ("best", "lzma", "fast"),
+    "upx_level": ("lzma", "best", "fast"),
     "tzdata": ("embedded", "none", "files"),
 }
 
