@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import ast
 import collections
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
+import tarfile
 import tempfile
 import unicodedata
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as strat
 
 import service_template as st
-from conftest import ROOT, copier_generate, gofmt_bin, need, run
+from conftest import ROOT, build_args, copier_generate, gofmt_bin, need, run
 
 TEMPLATE = ROOT / "{{cookiecutter.project_slug}}"
 CASES: collections.Counter[str] = collections.Counter()  # what ran, printed by the last test
@@ -470,6 +473,103 @@ def test_verification_hook_uses_no_shell_and_bounds_every_command() -> None:
 )
 def test_hook_check_finds_what_it_forbids(bad: str) -> None:
     assert hook_problems(bad), bad
+
+
+# -- secrets stay out of the build context (Docker) --------------------------------
+
+# Files a developer's checkout may hold that must never reach an image. `.git/x.go`
+# and `.idea/y.go` match the allowlist's `!**/*.go`; the ones in internal/ sit in a
+# folder the allowlist admits whole.
+SECRET_FILES = {
+    ".env": "API_TOKEN=secret",
+    ".env.production": "API_TOKEN=secret",
+    "server.pem": "-----BEGIN PRIVATE KEY-----",
+    "tls.key": "-----BEGIN PRIVATE KEY-----",
+    "id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----",
+    "id_ed25519.pub": "ssh-ed25519 AAAA",
+    ".aws/credentials": "[default]\naws_secret_access_key=secret",
+    ".git/config": "[core]",
+    ".git/x.go": "package secret",
+    ".idea/workspace.xml": "<project/>",
+    ".idea/y.go": "package secret",
+    ".vscode/settings.json": "{}",
+    "foo.swp": "swap",
+    "main.go~": "backup",
+    "internal/.env": "API_TOKEN=secret",
+    "internal/deploy.key": "secret",
+    "internal/.idea/z.go": "package secret",
+}
+# Source the build needs, in package folders, and a test it does not.
+SOURCE_FILES = {
+    "internal/greeting/greeting.go": "package greeting",
+    "internal/greeting/greeting_test.go": "package greeting",
+    "cmd/tool/main.go": "package main",
+}
+EXPECTED_CONTEXT = {"go.mod", "main.go", "internal/greeting/greeting.go", "cmd/tool/main.go"}
+CONTEXT_LISTING_STAGE = """
+# Added by tests/test_hardening.py: export what the build stage received.
+FROM scratch AS context-listing
+COPY --from=build /src /src
+"""
+DEFENSE_MARKER = "# Defense in depth"
+
+
+def image_files(docker: str, project: Path, images: dict[str, str], runtime_base: str) -> set[str]:
+    """Build the real image (base images overridden by build args) and list its files."""
+    tag = f"hardening-{uuid.uuid4().hex[:12]}:test"
+    container = tag.split(":")[0]
+    argv = [docker, "build", "--network", "host", "-t", tag]
+    for name, value in build_args(images, runtime_base).items():
+        argv += ["--build-arg", f"{name}={value}"]
+    try:
+        run([*argv, "."], cwd=project, timeout=1200, env={"DOCKER_BUILDKIT": "1"})
+        run([docker, "create", "--name", container, tag], cwd=project, timeout=120)
+        exported = subprocess.run([docker, "export", container], capture_output=True, timeout=300, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(exported)) as tar:
+            return {m.name for m in tar.getmembers() if not m.isdir()}
+    finally:
+        subprocess.run([docker, "rm", "-f", container], capture_output=True, timeout=120, check=False)
+        subprocess.run([docker, "rmi", "-f", tag], capture_output=True, timeout=120, check=False)
+
+
+def build_stage_files(docker: str, project: Path, images: dict[str, str], out: Path) -> set[str]:
+    """The files the real Dockerfile's build stage has in /src after `COPY . .`."""
+    listing_dockerfile = out.parent / f"{out.name}.Dockerfile"  # outside the context
+    listing_dockerfile.write_text((project / "Dockerfile").read_text() + CONTEXT_LISTING_STAGE)
+    argv = [docker, "build", "--network", "host", "-f", str(listing_dockerfile), "--target", "context-listing",
+            "--output", f"type=local,dest={out}"]
+    for name, value in build_args(images, "scratch").items():
+        argv += ["--build-arg", f"{name}={value}"]
+    run([*argv, "."], cwd=project, timeout=1200, env={"DOCKER_BUILDKIT": "1"})
+    return {str(p.relative_to(out / "src")) for p in (out / "src").rglob("*") if not p.is_dir()}
+
+
+@pytest.mark.docker
+def test_dockerignore_keeps_secrets_out_of_the_build(
+    docker: str, standin_images: dict[str, str], tmp_path: Path
+) -> None:
+    project = copier_generate(tmp_path / "service", {"runtime_base": "distroless"})
+    for name, content in {**SECRET_FILES, **SOURCE_FILES}.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(content + "\n")
+    dockerignore = (project / ".dockerignore").read_text()
+    assert DEFENSE_MARKER in dockerignore
+
+    received = build_stage_files(docker, project, standin_images, tmp_path / "with-dockerignore")
+    assert received == EXPECTED_CONTEXT, received
+    # The image itself, built with both base images overridden: the binary, none of the files.
+    shipped = image_files(docker, project, standin_images, "distroless")
+    assert "usr/local/bin/hello-service" in shipped
+    secret_names = {Path(name).name for name in SECRET_FILES}
+    assert not {f for f in shipped if Path(f).name in secret_names or "/.git/" in f"/{f}"}, "a secret is in the image"
+
+    # Controls: the same check sees the secrets when the protection is missing.
+    (project / ".dockerignore").write_text(dockerignore.split(DEFENSE_MARKER)[0])
+    allowlist_only = build_stage_files(docker, project, standin_images, tmp_path / "allowlist-only")
+    assert {"internal/.env", "internal/deploy.key", "internal/.idea/z.go"} <= allowlist_only, allowlist_only
+    (project / ".dockerignore").unlink()
+    unprotected = build_stage_files(docker, project, standin_images, tmp_path / "no-dockerignore")
+    assert set(SECRET_FILES) <= unprotected, set(SECRET_FILES) - unprotected
 
 
 # -- the record ------------------------------------------------------------------
