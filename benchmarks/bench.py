@@ -432,10 +432,27 @@ def main(argv: list[str] | None = None) -> int:
             template = (context / "Dockerfile").read_text() if variant.group == "ours" else variant.dockerfile.read_text()
             prepared[variant.name] = (context, dockerfile, template)
 
-        runs: dict[str, list[dict]] = {v.name: [] for v in variants}
-        # Repeats go round all variants in turn, so drift in the machine's load spreads evenly.
+        env = environment(args.repeats, variants)
+        results = {
+            "environment": env,
+            "reference": report.REFERENCE,
+            "variants": [
+                {"name": v.name, "group": v.group, "title": v.title,
+                 "dockerfile": str(v.dockerfile.relative_to(ROOT)) if v.dockerfile else "generated project's Dockerfile",
+                 "standins": v.standins(), "runs": []}
+                for v in variants
+            ],
+            "official_images": official_images(variants),
+            "notes": NOTES,
+        }
+        runs = {entry["name"]: entry["runs"] for entry in results["variants"]}
+        # Partial results are saved after every run: an interrupted benchmark still has
+        # its measurements (render them with --render-only --results ...).
+        partial = args.results.with_suffix(".partial.json")
+        partial.parent.mkdir(parents=True, exist_ok=True)
         # Seeds and peers first: a Dockerfile that fails shows up early in the run.
         order = sorted(variants, key=lambda v: v.group == "ours")
+        # Repeats go round all variants in turn, so drift in the machine's load spreads evenly.
         for repeat in range(1, args.repeats + 1):
             for variant in order:
                 context, dockerfile, template = prepared[variant.name]
@@ -443,34 +460,21 @@ def main(argv: list[str] | None = None) -> int:
                 run = run_variant_once(variant, context, dockerfile, template, program, repeat)
                 runs[variant.name].append(run)
                 print(f"bench:   {json.dumps(run)}", flush=True)
-
-        env = environment(args.repeats, variants)
-        ours_scratch = f"mgs-bench/{report.REFERENCE}:latest"
-        if any(v.name == report.REFERENCE for v in variants):
-            try:
-                env["ca_bundle_bytes"] = file_size_in_image(ours_scratch, "/etc/ssl/certs/ca-certificates.crt")
-            except Exception as exc:
-                print(f"bench: no CA bundle size: {exc}", file=sys.stderr)
-        results = {
-            "environment": env,
-            "reference": report.REFERENCE,
-            "variants": [
-                {"name": v.name, "group": v.group, "title": v.title,
-                 "dockerfile": str(v.dockerfile.relative_to(ROOT)) if v.dockerfile else "generated project's Dockerfile",
-                 "standins": v.standins(), "runs": runs[v.name]}
-                for v in variants
-            ],
-            "official_images": official_images(variants),
-            "notes": NOTES,
-        }
+                if variant.name == report.REFERENCE and "ca_bundle_bytes" not in env and "error" not in run:
+                    try:
+                        env["ca_bundle_bytes"] = file_size_in_image(
+                            f"mgs-bench/{report.REFERENCE}:latest", "/etc/ssl/certs/ca-certificates.crt")
+                    except Exception as exc:
+                        print(f"bench: no CA bundle size: {exc}", file=sys.stderr)
+                partial.write_text(json.dumps(results, indent=2) + "\n")
         for variant in variants:
             docker("rmi", f"mgs-bench/{variant.name}:latest", check=False)
 
     if args.merge and args.results.exists():
         results = merge(json.loads(args.results.read_text()), results)
     render(results)
-    args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(results, indent=2) + "\n")
+    partial.unlink(missing_ok=True)
     for target in results["targets"]:
         print(f"bench: {target['status']:4}  {target['claim']}: {target['detail']}")
     print(f"bench: wrote {args.results}, {DOCS_PAGE.relative_to(ROOT)}, {DOCS_CHART.relative_to(ROOT)}")

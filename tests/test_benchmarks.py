@@ -107,7 +107,7 @@ def test_targets_are_na_when_a_variant_was_not_measured():
 def test_markdown_has_targets_table_ratios_and_standin_sizes():
     page = report.render_markdown(report.summarize(results()))
     assert page.startswith("# Benchmarks\n")
-    assert "medians of **3** runs" in page
+    assert "medians of **1-3** runs per variant" in page  # ours-scratch-upx has one run, the others three
     assert "| our scratch image within 5% of binary + CA bundle | **PASS** |" in page
     # The reference row has no ratio; others carry theirs in brackets.
     assert re.search(r"\| \*\*ours-scratch\*\* \| 6\.25 MB \| 6\.00 MB \| 40\.0 s \| 4\.0 s \| 20 ms \| 8\.8 MiB \|", page)
@@ -120,6 +120,12 @@ def test_markdown_has_targets_table_ratios_and_standin_sizes():
     rows = [line for line in page.splitlines() if line.startswith("| ours-") or line.startswith("| docker-init |")
             or line.startswith("| seed-") or line.startswith("| **ours")]
     assert all(row.count(" | ") == header.count(" | ") for row in rows if "MB" in row)
+
+
+def test_run_counts():
+    assert report.run_counts([{"runs": [1, 2, 3]}, {"runs": [1, 2, 3]}]) == "3"
+    assert report.run_counts([{"runs": [1, 2]}, {"runs": [1, 2, 3]}]) == "2-3"
+    assert report.run_counts([]) == "0"
 
 
 def test_formatting():
