@@ -38,5 +38,11 @@ cookiecutter-json: ## Regenerate cookiecutter.json from copier.yml
 standin-images: ## Build the local stand-in base images (offline builds, CI)
 	bash scripts/standin-images.sh
 
+bench: ## Benchmark ours against the seed articles and docker init (long; BENCH_ARGS="--repeats 2 --only ours-*")
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
+
+docs: ## Build the docs site into site/ (mkdocs --strict)
+	$(VENV)/bin/mkdocs build --strict
+
 clean: ## Remove generated output
 	rm -rf build site
