@@ -19,6 +19,13 @@ MIN_GO_MINOR = 22
 # One table of base images. Each is a versioned tag, never `latest`; the generated
 # Renovate config pins them by digest in the service's own repo (no registry is
 # reachable where the template is built, and an invented digest would break builds).
+# - golang: the Go release the user chose (1.N or 1.N.P). No Alpine suffix: the
+#   official image publishes only its two newest Alpine releases for each Go
+#   release (1.26: alpine3.22/3.23, 1.27: alpine3.23/3.24), so a fixed suffix
+#   would name a tag that does not exist for older go_version answers.
+# - distroless publishes no versioned tags: the release is in the name (debian12),
+#   and only the digest pin makes it exact.
+# - alpine: the exact point release.
 BASE_IMAGES: dict[str, str] = {
     "go": "golang:{go_version}-alpine",
     "distroless": "gcr.io/distroless/static-debian12:nonroot",
@@ -128,6 +135,8 @@ def module_path_error(value: str) -> str:
                 f"module_path element '{element}' may only use letters, digits, '-', '_', '~' "
                 f"and single dots between them ({example})."
             )
+        if element[0] in "-~":  # go refuses a package folder named like a flag or a home dir
+            return f"module_path element '{element}' must start with a letter, digit or '_' ({example})."
     for element in value.split("/"):
         stem = element.split(".")[0]
         if stem.lower() in _WINDOWS_RESERVED:

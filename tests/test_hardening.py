@@ -296,6 +296,7 @@ def test_the_name_cannot_become_a_parser_directive() -> None:
         ("module_path", "-x.com/a"),
         ("module_path", "github.com/acme/con"),
         ("module_path", "github.com/acme/a~1"),
+        ("module_path", "github.com/acme/-x"),  # found by Hypothesis: go vet refuses the folder name
         ("project_name", "one\u2028two"),
         ("description", "one\u2029two"),
     ],
