@@ -335,6 +335,8 @@ def environment(repeats: int, variants: list[Variant]) -> dict[str, Any]:
         "storage_driver": quiet("info", "--format", "{{.Driver}}"),
         "go_version": quiet("run", "--rm", "--network", "host", STANDIN_GO, "go", "env", "GOVERSION") + " (builder stand-in)",
         "cpus": os.cpu_count(),
+        # Other jobs may share the machine: timings are only comparable within one run.
+        "load_average_at_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "repeats": repeats,
         "standins_used": True,
         "standin_images": {image: quiet("image", "inspect", "--format", "{{.Id}}", image) for image in standins},
@@ -373,6 +375,8 @@ NOTES = [
     "the build cache (docker-init mounts the module cache only).",
     "docker run to first 200 includes creating the container: on vfs storage that copies the image's files, "
     "so large images pay for their size here too.",
+    "The machine (2 cores) was shared with other jobs during the run: timings are comparable within this run, "
+    "between variants measured in turn, not with other machines or runs. The load is in the environment section.",
     "RSS: VmRSS of the container's main process (/proc/PID/status), after 1000 sequential GET / over one keep-alive "
     "connection. UPX-packed binaries unpack into anonymous memory, which shows up here.",
 ]
@@ -389,6 +393,7 @@ def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 
 def render(results: dict[str, Any]) -> None:
+    results["notes"] = NOTES  # the method's description as the script now states it
     report.summarize(results)
     DOCS_CHART.parent.mkdir(parents=True, exist_ok=True)
     report.render_chart(results, str(DOCS_CHART))

@@ -233,7 +233,8 @@ def render_markdown(results: Mapping[str, Any], chart_path: str = "img/benchmark
         lines += ["", "## Notes", ""]
         lines += [f"- {note}" for note in notes]
     lines += ["", "## Environment", ""]
-    for key in ("date", "docker_server", "storage_driver", "go_version", "cpus", "repeats", "standins_used"):
+    for key in ("date", "docker_server", "storage_driver", "go_version", "cpus", "repeats", "standins_used",
+                "load_average_at_start", "load_average_during_run"):
         if key in env:
             lines.append(f"- {key.replace('_', ' ')}: {env[key]}")
     lines += ["", "Machine-readable results: `benchmarks/results/latest.json`.", ""]
