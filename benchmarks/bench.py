@@ -88,17 +88,29 @@ class Variant:
     dockerfile: Path | None = None  # None: the generated project's own Dockerfile
     answers: dict[str, Any] = field(default_factory=dict)  # copier answers (ours)
     needs_go_sum: bool = False
+    final_base_arg: str | None = None  # the build arg naming the final image's base (None: scratch)
+
+    def __post_init__(self) -> None:
+        if self.final_base_arg is None and "RUNTIME_IMAGE" in self.build_args:
+            self.final_base_arg = "RUNTIME_IMAGE"
+
+    def final_standin(self) -> dict[str, str] | None:
+        """The stand-in the shipped image is built on, if any: its size is in the image's."""
+        if self.final_base_arg is None:
+            return None
+        return {"image": self.build_args[self.final_base_arg], "official": self.replaces[self.final_base_arg]}
 
     def standins(self) -> list[dict[str, str]]:
         return [{"arg": arg, "image": image, "official": self.replaces[arg]} for arg, image in self.build_args.items()]
 
 
-def _seed(name: str, title: str, binary: str, **replaces: str) -> Variant:
+def _seed(name: str, title: str, binary: str, single_stage: bool = False, **replaces: str) -> Variant:
     standin_for = {"GO_IMAGE": STANDIN_GO, "RUNTIME_IMAGE": None}
     args = {}
     for arg, official in replaces.items():
         args[arg] = standin_for[arg] or (STANDIN_DISTROLESS if "distroless" in official else STANDIN_ALPINE)
-    return Variant(name, "seed", title, binary, args, replaces, HERE / "dockerfiles" / f"{name}.Dockerfile")
+    return Variant(name, "seed", title, binary, args, replaces, HERE / "dockerfiles" / f"{name}.Dockerfile",
+                   final_base_arg="GO_IMAGE" if single_stage else None)
 
 
 def all_variants() -> list[Variant]:
@@ -118,9 +130,9 @@ def all_variants() -> list[Variant]:
                                     answers={"runtime_base": base, "upx": upx}))
     variants += [
         _seed("seed-herman-naive", "seed 000 Dockerfile.naive: single-stage golang", "/go/src/app/app",
-              GO_IMAGE="golang:1.10.3"),
+              single_stage=True, GO_IMAGE="golang:1.10.3"),
         _seed("seed-herman-alpine", "seed 000 Dockerfile.alpine: single-stage golang alpine", "/go/src/app/app",
-              GO_IMAGE="golang:1.10.3-alpine"),
+              single_stage=True, GO_IMAGE="golang:1.10.3-alpine"),
         _seed("seed-herman-multi", "seed 000 Dockerfile.multi: multi-stage, alpine runtime, no cache mounts",
               "/app", GO_IMAGE="golang:1.10.3-alpine", RUNTIME_IMAGE="alpine"),
         _seed("seed-herman-scratch", "seed 000 Dockerfile.blank: multi-stage, scratch, CGO_ENABLED=0", "/app",
@@ -394,6 +406,10 @@ def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 def render(results: dict[str, Any]) -> None:
     results["notes"] = NOTES  # the method's description as the script now states it
+    known = {v.name: v for v in all_variants()}
+    for entry in results["variants"]:
+        if entry["name"] in known:
+            entry["final_standin"] = known[entry["name"]].final_standin()
     report.summarize(results)
     DOCS_CHART.parent.mkdir(parents=True, exist_ok=True)
     report.render_chart(results, str(DOCS_CHART))

@@ -197,12 +197,16 @@ def render_markdown(results: Mapping[str, Any], chart_path: str = "img/benchmark
             value = variant.get("median", {}).get(metric)
             rel = variant.get("ratio", {}).get(metric)
             cell = fmt_value(metric, value)
+            if metric == "image_bytes" and value is not None and variant.get("final_standin"):
+                cell += " †"
             if value is not None and variant["name"] != ref:
                 cell += f" ({fmt_ratio(rel)})"
             cells.append(cell)
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
+        "† Built on a stand-in base image (below): part of this size is the stand-in's, not the official "
+        "image's. ",
         f"In brackets: the variant's median over {ref}'s. Image: `docker image inspect .Size` (uncompressed). "
         "Binary: the file in the image. Cold build: `docker build --no-cache` with fresh cache mounts. "
         "Rebuild: the next build after changing one string in main.go. "

@@ -36,6 +36,7 @@ def results(**overrides):
                           first_200_s=0.02, rss_kib=9000) for _ in range(3)]},
             {"name": "docker-init", "group": "peer", "title": "peer", "standins": [
                 {"arg": "RUNTIME_IMAGE", "image": "standin/alpine:3.22", "official": "alpine:latest"}],
+             "final_standin": {"image": "standin/alpine:3.22", "official": "alpine:latest"},
              "runs": [run(image_bytes=20_000_000, rebuild_s=20.0), run(image_bytes=22_000_000, rebuild_s=30.0),
                       run(error="boom")]},
             {"name": "seed-herman-multi", "group": "seed", "title": "seed", "standins": [],
@@ -111,7 +112,9 @@ def test_markdown_has_targets_table_ratios_and_standin_sizes():
     assert "| our scratch image within 5% of binary + CA bundle | **PASS** |" in page
     # The reference row has no ratio; others carry theirs in brackets.
     assert re.search(r"\| \*\*ours-scratch\*\* \| 6\.25 MB \| 6\.00 MB \| 40\.0 s \| 4\.0 s \| 20 ms \| 8\.8 MiB \|", page)
-    assert "| docker-init | 21.00 MB (3.36x) |" in page
+    # A size that includes a stand-in base image says so next to the figure.
+    assert "| docker-init | 21.00 MB † (3.36x) |" in page
+    assert "† Built on a stand-in base image" in page
     # The stand-in's measured size and the official image's documented one, never mixed up.
     assert "| `alpine:latest` | `standin/alpine:3.22` | 2.21 MB | ~5 MB (docker-library docs) |" in page
     assert "- a note" in page
@@ -211,6 +214,15 @@ def test_variants_cover_the_issue():
         for standin in variant.standins():
             assert standin["image"].startswith("standin/")
             assert standin["official"] in bench.OFFICIAL_DOCUMENTED
+
+
+def test_final_standin_is_the_base_of_the_shipped_image():
+    variants = {v.name: v for v in bench.all_variants()}
+    assert variants["ours-scratch"].final_standin() is None
+    assert variants["seed-herman-scratch"].final_standin() is None
+    assert variants["ours-alpine"].final_standin()["image"] == bench.STANDIN_ALPINE
+    assert variants["seed-herman-naive"].final_standin() == {"image": bench.STANDIN_GO, "official": "golang:1.10.3"}
+    assert variants["docker-init"].final_standin()["official"] == "alpine:latest"
 
 
 def test_every_seed_dockerfile_is_benchmarked():
