@@ -6,16 +6,39 @@ cookiecutter: `_extensions` in cookiecutter.json (import path; the repo is on sy
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from jinja2 import Environment
 from jinja2.ext import Extension
 
 HOOKS_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(HOOKS_DIR))
-import service_template  # noqa: E402
+
+
+def _own_service_template() -> ModuleType:
+    """This template release's service_template.py, loaded from this folder by path.
+
+    `copier update` renders the old release and then the new one in one process:
+    a plain `import service_template` would hand the new release the old release's
+    module (Python caches it by name), so improvements to base images or build
+    flags would never reach an updated service. One module per file and content.
+    """
+    path = HOOKS_DIR / "service_template.py"
+    name = f"service_template_{hashlib.sha256(str(path).encode() + path.read_bytes()).hexdigest()[:16]}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None, path
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+service_template = _own_service_template()
 
 _GLOBALS = (
     "validation_error",
