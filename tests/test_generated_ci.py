@@ -1,0 +1,189 @@
+"""The generated service's CI workflow and Renovate config.
+
+- .github/workflows/ci.yml loads, and every `run:` step calls targets the generated
+  Makefile has: the same targets as `make verify` (the template's own verification),
+  so CI, a laptop and the creation-time check cannot drift apart. The Go steps run
+  here for real, in the generated project.
+- renovate.json: scripts off, Renovate's copier manager on, base images pinned by
+  digest. With the `renovate` npm package at hand (RENOVATE_BIN, or `renovate` on
+  PATH; `npm install renovate@39` runs on Node 20), the config goes through
+  `renovate-config-validator --strict`, and Renovate's own extraction proves it sees
+  the template and the base images behind the Dockerfile's `ARG ..._IMAGE=` defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import copier_generate, go_bin, run
+
+import service_template as st
+
+WORKFLOW = Path(".github/workflows/ci.yml")
+# A target line: `name: prerequisites ## help`, never a variable (`:=`) or a special target.
+MAKE_TARGET_RE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*):(?!=)(?P<prereqs>[^#\n]*)", re.MULTILINE)
+
+
+@pytest.fixture(scope="module", params=["http", "cli"])
+def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copier_generate(tmp_path_factory.mktemp(f"ci-{request.param}") / "svc", {"app_kind": request.param})
+
+
+def make_targets(makefile: Path) -> dict[str, list[str]]:
+    """The Makefile's targets and their prerequisites."""
+    return {m["name"]: m["prereqs"].split() for m in MAKE_TARGET_RE.finditer(makefile.read_text())}
+
+
+def workflow_steps(project: Path) -> list[dict[str, Any]]:
+    workflow = yaml.safe_load((project / WORKFLOW).read_text())
+    # YAML 1.1 reads the bare key `on` as True.
+    triggers = workflow.get("on", workflow.get(True))
+    assert {"push", "pull_request"} <= set(triggers), triggers
+    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+
+
+def run_commands(steps: list[dict[str, Any]]) -> list[list[str]]:
+    return [shlex.split(line) for step in steps if "run" in step for line in step["run"].splitlines() if line.strip()]
+
+
+# -- the CI workflow --------------------------------------------------------------
+
+
+def test_every_ci_step_runs_existing_makefile_targets(project: Path) -> None:
+    targets = make_targets(project / "Makefile")
+    commands = run_commands(workflow_steps(project))
+    assert commands, "the workflow runs nothing"
+    ci_targets: list[str] = []
+    for argv in commands:
+        assert argv[0] == "make", f"CI runs {argv}: every check goes through the Makefile"
+        unknown = [target for target in argv[1:] if target not in targets]
+        assert not unknown, f"CI calls Makefile targets that do not exist: {unknown}"
+        ci_targets += argv[1:]
+    # The same checks as the template's verification, in the same order.
+    assert ci_targets == targets["verify"], f"CI runs {ci_targets}, `make verify` runs {targets['verify']}"
+
+
+def test_ci_sets_up_go_from_go_mod_and_pins_action_versions(project: Path) -> None:
+    steps = workflow_steps(project)
+    uses = [step["uses"] for step in steps if "uses" in step]
+    assert [action.split("@")[0] for action in uses] == ["actions/checkout", "actions/setup-go"]
+    for action in uses:
+        assert re.fullmatch(r"[\w-]+/[\w-]+@v\d+", action), f"{action}: pin a major version (Renovate pins digests)"
+    setup_go = next(step for step in steps if step.get("uses", "").startswith("actions/setup-go@"))
+    assert setup_go["with"] == {"go-version-file": "go.mod"}
+    assert re.search(r"^go \d+\.\d+", (project / "go.mod").read_text(), re.MULTILINE)
+    workflow_text = (project / WORKFLOW).read_text()
+    assert "${{ github.workflow }}-${{ github.ref }}" in workflow_text, "GitHub's expression did not survive Jinja"
+    assert "{#" not in workflow_text and "cookiecutter" not in workflow_text
+
+
+def test_the_ci_steps_pass_in_the_generated_project(project: Path) -> None:
+    if go_bin() is None:
+        pytest.skip("go not found: the workflow's Go step cannot run here")
+    go_steps = [argv for argv in run_commands(workflow_steps(project)) if "docker-build" not in argv]
+    assert go_steps
+    for argv in go_steps:
+        run(argv, cwd=project, timeout=600)
+    slug = yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
+    assert (project / "bin" / slug).is_file(), "`make build` made no binary"
+    # The image step: make knows how to run it (the build itself is the e2e Docker tests' job).
+    dry_run = run(["make", "-n", "docker-build"], cwd=project).stdout
+    assert "build" in dry_run and "-t " in dry_run
+
+
+# -- the Renovate config ---------------------------------------------------------
+
+
+def renovate_config(project: Path) -> dict[str, Any]:
+    return json.loads((project / "renovate.json").read_text())
+
+
+def test_renovate_config_enables_copier_keeps_scripts_off_and_pins_base_images(project: Path) -> None:
+    config = renovate_config(project)
+    assert config["ignoreScripts"] is True, "scripts stay off: Renovate runs `copier update` without --trust"
+    assert config.get("copier", {}).get("enabled", True) is True
+    assert "copier" in config.get("enabledManagers", ["copier"])
+    rules = config.get("packageRules", [])
+    docker_rules = [rule for rule in rules if "docker" in rule.get("matchDatasources", [])]
+    assert any(rule.get("pinDigests") is True for rule in docker_rules), "base images must be pinned by digest"
+    assert not [rule for rule in [config, *rules] if rule.get("pinDigests") is False]
+    copier_rules = [rule for rule in rules if "copier" in rule.get("matchManagers", [])]
+    assert copier_rules and all(rule.get("automerge") is not True for rule in copier_rules)
+    assert "config:recommended" in config["extends"]
+
+
+def renovate_tool(name: str) -> str:
+    """A Renovate command (npm package `renovate`); skips when it is not installed."""
+    explicit = os.environ.get("RENOVATE_BIN")
+    found = str(Path(explicit).parent / name) if explicit else shutil.which(name)
+    if not found or not Path(found).exists():
+        pytest.skip(f"{name} not found (npm install renovate@39, then RENOVATE_BIN=.../node_modules/.bin/renovate)")
+    return found
+
+
+RENOVATE_ENV = {"RENOVATE_X_IGNORE_RE2": "true", "LOG_LEVEL": "debug", "LOG_FORMAT": "json"}
+
+
+def test_renovate_config_validator_accepts_the_config(project: Path) -> None:
+    validator = renovate_tool("renovate-config-validator")
+    run([validator, "--strict", "renovate.json"], cwd=project, timeout=300, env=RENOVATE_ENV)
+    # The validator can fail: a misspelt option is an error.
+    bad = project.parent / "bad-renovate.json"
+    bad.write_text(json.dumps({**renovate_config(project), "ignoreScript": True}))
+    proc = subprocess.run([validator, "--strict", str(bad)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **RENOVATE_ENV})  # fmt: skip
+    assert proc.returncode != 0, "the validator accepted an unknown option"
+
+
+def renovate_extract(project: Path, tmp_path: Path) -> dict[str, list[dict[str, Any]]]:
+    """What Renovate finds in a copy of `project` (local platform, extract only: no network)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(project, repo, ignore=shutil.ignore_patterns("bin"))
+    # Renovate looks template releases up by git URL; a local path is not one.
+    answers = repo / ".copier-answers.yml"
+    answers.write_text(re.sub(r"^_src_path: .*$", "_src_path: https://github.com/example/minimal-go-service.git",
+                              answers.read_text(), flags=re.MULTILINE))  # fmt: skip
+    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+                "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}  # fmt: skip
+    run(["git", "init", "-q"], cwd=repo)
+    run(["git", "add", "-A"], cwd=repo)
+    run(["git", "commit", "-qm", "service"], cwd=repo, env=identity)
+    log = run(
+        [renovate_tool("renovate"), "--platform=local", "--dry-run=extract", "--onboarding=false"],
+        cwd=repo,
+        timeout=600,
+        env=RENOVATE_ENV,
+    ).stdout
+    for line in log.splitlines():
+        if line.startswith("{") and '"Extracted dependencies"' in line:
+            return json.loads(line)["packageFiles"]
+    raise AssertionError(f"Renovate reported no extracted dependencies:\n{log[-3000:]}")
+
+
+def test_renovate_sees_the_template_and_the_base_images_behind_the_args(tmp_path: Path) -> None:
+    project = copier_generate(tmp_path / "svc", {"runtime_base": "distroless"})
+    found = renovate_extract(project, tmp_path)
+
+    copier_deps = [dep for package in found.get("copier", []) for dep in package["deps"]]
+    assert [dep["depName"] for dep in copier_deps] == ["https://github.com/example/minimal-go-service.git"]
+
+    images = {dep["depName"]: dep for package in found.get("dockerfile", []) for dep in package["deps"]}
+    go_image = st.go_image({"go_version": "1.27"})
+    runtime_image = st.BASE_IMAGES["distroless"]
+    for image, arg in ((go_image, "GO_IMAGE"), (runtime_image, "RUNTIME_IMAGE")):
+        name, tag = image.rsplit(":", 1)
+        assert name in images, f"Renovate does not see {image} (found {sorted(images)})"
+        assert images[name]["currentValue"] == tag
+        # Renovate edits the ARG line itself, where the digest goes.
+        assert images[name]["replaceString"].startswith(f"ARG {arg}={image}")
+        assert "skipReason" not in images[name]
+    assert any(dep["depName"] == "go" for package in found.get("gomod", []) for dep in package["deps"])

@@ -1,0 +1,506 @@
+"""`copier update` months later: template improvements reach a service its team has changed.
+
+Each test builds a throwaway git repo of this template (the working tree, so
+uncommitted template changes are tested too), tags releases in it, generates a
+service, commits the team's edits, releases an improved template and updates.
+The issue's promises, one by one:
+- template-owned files (Dockerfile, Makefile, .dockerignore) get the improvement,
+  merged with the team's own edits;
+- team-owned files (main.go, main_test.go, README.md) are never touched;
+- a real conflict is left inline, as markers git reports, with both sides kept;
+- the verification task runs once, on copy, never during the update;
+- changing an answer through an update equals a fresh copy with that answer;
+- a renamed question keeps the team's answer (the base_image -> runtime_base migration).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import ROOT, go_bin, run
+
+import migrations
+
+copier = pytest.importorskip("copier")
+from plumbum import local  # noqa: E402  (copier's dependency)
+
+TEAM_OWNED = ("main.go", "main_test.go", "README.md")
+TEMPLATE_OWNED = ("Dockerfile", "Makefile", ".dockerignore")
+# What the working tree holds that a template release does not ship.
+NOT_IN_A_RELEASE = shutil.ignore_patterns(
+    ".git", ".venv", "build", "site", "tests", "benchmarks", ".hypothesis", ".pytest_cache", "__pycache__", "*.egg-info"
+)
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+}
+CONFLICT_MARKERS = ("<<<<<<< before updating", "=======", ">>>>>>> after updating")
+
+
+# -- helpers ----------------------------------------------------------------------
+
+
+def git(repo: Path, *args: str) -> str:
+    return run(["git", *args], cwd=repo, env=GIT_IDENTITY).stdout
+
+
+def commit_all(repo: Path, message: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+
+
+def edit(path: Path, change: Callable[[str], str]) -> None:
+    """Apply `change` to a file's text, failing loudly when it changes nothing."""
+    before = path.read_text()
+    after = change(before)
+    assert after != before, f"the edit to {path.name} matched nothing: the test is out of date with the template"
+    path.write_text(after)
+
+
+def replace_once(old: str, new: str) -> Callable[[str], str]:
+    def change(text: str) -> str:
+        assert text.count(old) == 1, f"expected exactly one {old!r}"
+        return text.replace(old, new)
+
+    return change
+
+
+def template_release(repo: Path, tag: str, message: str) -> None:
+    """Commit the template repo's tree and tag it as a PEP 440 release."""
+    commit_all(repo, message)
+    git(repo, "tag", tag)
+
+
+def new_template_repo(tmp_path: Path) -> Path:
+    """A git repo holding a copy of this template's working tree (nothing committed yet)."""
+    repo = tmp_path / "template"
+    shutil.copytree(ROOT, repo, ignore=NOT_IN_A_RELEASE)
+    git(repo, "init", "-q", "-b", "main")
+    return repo
+
+
+HIDDEN_TOOLS = {"go", "gofmt", "docker"}
+
+
+@contextmanager
+def no_go_nor_docker(tmp_path: Path) -> Iterator[None]:
+    """VERIFY=on with go and docker off PATH: the verification, if it runs, says so and skips fast.
+
+    PATH becomes one folder of links to every other program on it (git's own scripts
+    need sed, basename and friends)."""
+    bin_dir = tmp_path / "bin-without-go-and-docker"
+    if not bin_dir.exists():
+        bin_dir.mkdir()
+        for folder in os.environ.get("PATH", "").split(os.pathsep):
+            if not Path(folder).is_dir():
+                continue
+            for program in Path(folder).iterdir():
+                link = bin_dir / program.name
+                if program.name not in HIDDEN_TOOLS and not link.exists() and os.access(program, os.X_OK):
+                    link.symlink_to(program)
+    with local.env(VERIFY="on", PATH=str(bin_dir), DOCKER="docker", **GIT_IDENTITY):
+        yield
+
+
+def verify_off() -> Any:
+    """VERIFY=off unless a test set it (tasks see plumbum's environment, not os.environ)."""
+    return local.env(**({} if "VERIFY" in local.env else {"VERIFY": "off"}), **GIT_IDENTITY)
+
+
+def copy(template: Path, dst: Path, ref: str, data: dict[str, Any] | None = None) -> Path:
+    with verify_off():
+        copier.run_copy(str(template), str(dst), data=data or {}, vcs_ref=ref, defaults=True, unsafe=True, quiet=True)
+    return dst
+
+
+def update(project: Path, ref: str | None = None, **kwargs: Any) -> None:
+    kwargs.setdefault("defaults", True)
+    with verify_off():
+        copier.run_update(
+            str(project), vcs_ref=ref, overwrite=True, unsafe=True, quiet=True, conflict="inline", **kwargs
+        )
+
+
+def generate_service(template: Path, dst: Path, ref: str, data: dict[str, Any] | None = None) -> Path:
+    """`copier copy` at `ref`, then the team's first commit."""
+    copy(template, dst, ref, data)
+    git(dst, "init", "-q", "-b", "main")
+    commit_all(dst, "Service generated from the template")
+    return dst
+
+
+def answers(project: Path) -> dict[str, Any]:
+    return yaml.safe_load((project / ".copier-answers.yml").read_text())
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(root).parts
+    }
+
+
+def added_lines(project: Path, commit: str) -> dict[str, list[str]]:
+    """Per file, the lines `commit` added (the team's edits)."""
+    lines: dict[str, list[str]] = {}
+    current = ""
+    for line in git(project, "show", "--format=", "--unified=0", commit).splitlines():
+        if line.startswith("+++ b/"):
+            current = line[len("+++ b/") :]
+        elif line.startswith("+") and not line.startswith("+++"):
+            lines.setdefault(current, []).append(line[1:])
+    return lines
+
+
+def conflicted_paths(project: Path) -> list[str]:
+    """Paths git itself reports as unmerged (`git status` shows them as both modified)."""
+    return sorted(set(git(project, "diff", "--name-only", "--diff-filter=U").split()))
+
+
+# -- the template's improvements between two releases ------------------------------
+
+# The template's v2: what a maintainer would change months later.
+HARDENING_LINE = "STOPSIGNAL SIGTERM"
+NEW_DOCKERIGNORE_LINE = "**/.terraform"
+NEW_GO_DEFAULT = "1.28"
+
+
+def improve_template(repo: Path) -> None:
+    """v2: a newer Go default, a pinned Alpine builder, a Dockerfile hardening line, and
+    improvements to the Makefile and .dockerignore."""
+    edit(repo / "copier.yml", replace_once('default: "1.27"', f'default: "{NEW_GO_DEFAULT}"'))
+    edit(
+        repo / "hooks" / "service_template.py",
+        replace_once('"go": "golang:{go_version}-alpine",', '"go": "golang:{go_version}-alpine3.22",'),
+    )
+    slug_dir = repo / "{{cookiecutter.project_slug}}"
+    edit(
+        slug_dir / "Dockerfile",
+        replace_once(
+            'ENTRYPOINT ["{{ bin }}"]',
+            '# SIGTERM starts the graceful shutdown, whatever the runtime defaults to.\n'
+            f'{HARDENING_LINE}\nENTRYPOINT ["{{{{ bin }}}}"]',
+        ),
+    )
+    edit(slug_dir / "Makefile", replace_once("\tgo test ./...\n", "\tgo test -count=1 ./...\n"))
+    edit(slug_dir / ".dockerignore", lambda text: text + f"{NEW_DOCKERIGNORE_LINE}\n")
+
+
+# -- the team's edits ------------------------------------------------------------------
+
+NEW_HANDLER = '''	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, version)
+	})
+'''
+TEAM_TARGET = "\nlint: vet ## The team's own target\n\t@echo linted\n"
+TEAM_LABEL = 'LABEL com.example.team="payments"'
+TEAM_MIRROR = "registry.example.test/mirror/"
+
+
+def team_edits(project: Path, *, mirror_builder: bool) -> None:
+    """What a team does in a few months: a handler, a Makefile target, a Dockerfile tweak
+    (and, with `mirror_builder`, the builder image from its own mirror: the same line
+    the template's v2 changes)."""
+    edit(project / "main.go", replace_once("\treturn mux\n", NEW_HANDLER + "\treturn mux\n"))
+    edit(project / "README.md", lambda text: text + "\n## Runbook\n\nPage the payments team.\n")
+    edit(project / "Makefile", lambda text: text + TEAM_TARGET)
+    edit(project / "Dockerfile", replace_once("USER ", f"{TEAM_LABEL}\n\nUSER "))
+    if mirror_builder:
+        edit(project / "Dockerfile", lambda text: text.replace("ARG GO_IMAGE=", f"ARG GO_IMAGE={TEAM_MIRROR}", 1))
+    commit_all(project, "Team: /version handler, lint target, team label")
+
+
+@pytest.fixture(scope="module")
+def released_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template repo with v1.0.0 (today's tree) and v2.0.0 (improve_template)."""
+    repo = new_template_repo(tmp_path_factory.mktemp("update"))
+    template_release(repo, "v1.0.0", "v1")
+    improve_template(repo)
+    template_release(repo, "v2.0.0", "v2: Go 1.28 default, alpine3.22 builder, STOPSIGNAL, go test -count=1")
+    return repo
+
+
+# -- the update keeps the team's work -----------------------------------------------
+
+
+def test_update_brings_the_improvements_and_keeps_every_team_edit(
+    released_template: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "payments"
+    with no_go_nor_docker(tmp_path):
+        generate_service(released_template, project, "v1.0.0")
+    assert capfd.readouterr().out.count("verify: checking") == 1, "the verification runs once after copy"
+
+    team_edits(project, mirror_builder=False)
+    team_files = {name: (project / name).read_bytes() for name in TEAM_OWNED}
+    team_lines = added_lines(project, "HEAD")
+
+    with no_go_nor_docker(tmp_path):
+        update(project, "v2.0.0")
+    assert "verify:" not in capfd.readouterr().out, "the verification ran during `copier update`"
+
+    # Team-owned files: byte for byte what the team committed.
+    for name, content in team_files.items():
+        assert (project / name).read_bytes() == content, f"copier update changed the team's {name}"
+    # Nothing is lost: every line the team added is still there.
+    for name, lines in team_lines.items():
+        text = (project / name).read_text().splitlines()
+        missing = [line for line in lines if line not in text]
+        assert not missing, f"{name} lost the team's lines {missing}"
+
+    # Template-owned files: the improvements arrived, merged with the team's edits.
+    dockerfile = (project / "Dockerfile").read_text()
+    assert HARDENING_LINE in dockerfile
+    assert "ARG GO_IMAGE=golang:1.27-alpine3.22\n" in dockerfile, "the builder image improvement did not arrive"
+    assert TEAM_LABEL in dockerfile
+    makefile = (project / "Makefile").read_text()
+    assert "\tgo test -count=1 ./...\n" in makefile and TEAM_TARGET in makefile
+    assert NEW_DOCKERIGNORE_LINE in (project / ".dockerignore").read_text().splitlines()
+
+    # The recorded answer stays the team's, though the template's default moved on.
+    recorded = answers(project)
+    assert recorded["_commit"] == "v2.0.0"
+    assert recorded["go_version"] == "1.27" and "\ngo 1.27\n" in (project / "go.mod").read_text()
+
+    # A clean merge: no markers, nothing unmerged, and the result is reviewable as one diff.
+    assert conflicted_paths(project) == []
+    for name in TEMPLATE_OWNED:
+        assert not any(marker in (project / name).read_text() for marker in CONFLICT_MARKERS[::2]), name
+    git(project, "diff", "--check")
+    changed = set(git(project, "diff", "--name-only", "HEAD").split())
+    assert {"Dockerfile", "Makefile", ".dockerignore", ".copier-answers.yml"} <= changed
+    assert not changed & set(TEAM_OWNED)
+
+    # The merged project still passes its own checks, with the team's handler and target.
+    if go_bin() is None:
+        pytest.skip("go not found: the merged project's own checks are not run")
+    run(["make", "fmt-check", "vet", "test", "build", "lint"], cwd=project, timeout=600)
+
+
+def test_a_real_conflict_is_left_inline_where_git_reports_it(released_template: Path, tmp_path: Path) -> None:
+    project = tmp_path / "payments"
+    generate_service(released_template, project, "v1.0.0")
+    team_edits(project, mirror_builder=True)  # the team and v2 both change ARG GO_IMAGE
+
+    update(project, "v2.0.0")
+
+    dockerfile = (project / "Dockerfile").read_text()
+    block = re.search(
+        r"^<<<<<<< before updating\n(?P<ours>.*?)^=======\n(?P<theirs>.*?)^>>>>>>> after updating\n",
+        dockerfile,
+        re.MULTILINE | re.DOTALL,
+    )
+    assert block, f"no inline conflict in the Dockerfile:\n{dockerfile}"
+    # Both sides are kept, for the team to choose: its mirror and the template's new tag.
+    assert f"ARG GO_IMAGE={TEAM_MIRROR}golang:1.27-alpine" in block["ours"]
+    assert "ARG GO_IMAGE=golang:1.27-alpine3.22" in block["theirs"]
+    # The rest of the file merged: the hardening line arrived, the team's label stayed.
+    assert HARDENING_LINE in dockerfile and TEAM_LABEL in dockerfile
+    assert dockerfile.count("<<<<<<<") == 1, "only the line both sides changed conflicts"
+
+    # git reports it: unmerged in the index, and `git diff --check` refuses the markers.
+    assert conflicted_paths(project) == ["Dockerfile"]
+    assert "UU Dockerfile" in git(project, "status", "--porcelain").splitlines()
+    check = subprocess.run(["git", "diff", "--check"], cwd=project, capture_output=True, text=True)
+    assert check.returncode != 0 and "leftover conflict marker" in check.stdout
+    # Everything else merged cleanly.
+    assert "\tgo test -count=1 ./...\n" in (project / "Makefile").read_text()
+    assert TEAM_TARGET in (project / "Makefile").read_text()
+
+
+def test_changing_an_answer_through_update_equals_a_fresh_copy(released_template: Path, tmp_path: Path) -> None:
+    project = generate_service(released_template, tmp_path / "svc", "v1.0.0", {"runtime_base": "scratch"})
+    assert "ARG RUNTIME_IMAGE" not in (project / "Dockerfile").read_text()
+
+    update(project, "v2.0.0", data={"runtime_base": "distroless"})
+
+    recorded = answers(project)
+    fresh = copy(
+        released_template,
+        tmp_path / "fresh",
+        "v2.0.0",
+        {key: value for key, value in recorded.items() if not key.startswith("_")},
+    )
+    assert recorded["runtime_base"] == "distroless"
+    assert (project / "Dockerfile").read_text() == (fresh / "Dockerfile").read_text()
+    assert "ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot" in (project / "Dockerfile").read_text()
+    # Not just the Dockerfile: every template-owned file is the fresh copy's, answers included.
+    # The team's files stay as they were, though the README mentions the old base.
+    updated, fresh_tree = tree(project), tree(fresh)
+    assert {k: v for k, v in updated.items() if k not in TEAM_OWNED} == {
+        k: v for k, v in fresh_tree.items() if k not in TEAM_OWNED
+    }
+    assert git(project, "diff", "--name-only", "HEAD", "--", *TEAM_OWNED) == ""
+
+
+def test_renovate_runs_copier_without_trust_so_the_runner_must_trust_the_template(
+    released_template: Path, tmp_path: Path
+) -> None:
+    """Renovate's copier manager, scripts off, runs exactly
+    `copier update --skip-answered --defaults --answers-file F --vcs-ref TAG` (no --trust).
+    This template renders through Jinja extensions and migrates answers, so copier refuses
+    unless the template is in `trust` of copier's settings file (docs/updating.md)."""
+    project = generate_service(released_template, tmp_path / "svc", "v1.0.0", {"runtime_base": "alpine"})
+    renovate_command = [
+        sys.executable, "-m", "copier", "update", "--skip-answered", "--defaults",
+        "--answers-file", ".copier-answers.yml", "--vcs-ref", "v2.0.0",
+    ]  # fmt: skip
+    untrusted = tmp_path / "untrusted.yml"
+    untrusted.write_text("trust: []\n")
+    refused = subprocess.run(
+        renovate_command,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_IDENTITY, "COPIER_SETTINGS_PATH": str(untrusted)},
+        timeout=300,
+    )
+    assert refused.returncode != 0 and "unsafe" in (refused.stdout + refused.stderr).lower()
+    assert git(project, "status", "--porcelain") == "", "a refused update left changes behind"
+
+    trusting = tmp_path / "copier-settings.yml"
+    trusting.write_text(yaml.safe_dump({"trust": [str(released_template)]}))
+    run(renovate_command, cwd=project, env={**GIT_IDENTITY, "COPIER_SETTINGS_PATH": str(trusting)})
+    assert answers(project)["_commit"] == "v2.0.0"
+    assert answers(project)["runtime_base"] == "alpine"
+    assert HARDENING_LINE in (project / "Dockerfile").read_text()
+    # One process renders v1 then v2: v2's own hooks/service_template.py must be used.
+    assert "ARG GO_IMAGE=golang:1.27-alpine3.22\n" in (project / "Dockerfile").read_text()
+
+
+# -- the answer migration (base_image -> runtime_base, 0.2.0) ---------------------------
+
+OLD_KEY, NEW_KEY = "base_image", "runtime_base"
+
+
+def as_release_0_1_0(repo: Path) -> None:
+    """Rewrite the template tree as 0.1.0 had it: the question was named `base_image`."""
+    for path in repo.rglob("*"):
+        if path.is_file() and ".git" not in path.parts and path.suffix in {"", ".py", ".yml", ".json", ".md", ".mod", ".go"}:
+            text = path.read_text()
+            if NEW_KEY in text:
+                path.write_text(text.replace(NEW_KEY, OLD_KEY))
+
+
+def restore_current_tree(repo: Path) -> None:
+    for path in repo.iterdir():
+        if path.name != ".git":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    shutil.copytree(ROOT, repo, ignore=NOT_IN_A_RELEASE, dirs_exist_ok=True)
+
+
+def drop_migrations(repo: Path) -> None:
+    config = repo / "copier.yml"
+    text = config.read_text()
+    config.write_text(re.sub(r"^_migrations:\n(?:[ #].*\n|\n)*?(?=^\S)", "", text, flags=re.MULTILINE))
+    assert "_migrations" not in yaml.safe_load(config.read_text())
+
+
+def migration_template(tmp_path: Path, *, with_migration: bool = True) -> Path:
+    repo = new_template_repo(tmp_path)
+    as_release_0_1_0(repo)
+    template_release(repo, "v0.1.0", "0.1.0: the question is base_image")
+    restore_current_tree(repo)
+    if not with_migration:
+        drop_migrations(repo)
+    template_release(repo, "v0.2.0", "0.2.0: base_image renamed runtime_base")
+    return repo
+
+
+@pytest.mark.parametrize("skip_answered", [False, True], ids=["copier-update", "renovate-skip-answered"])
+def test_a_renamed_question_keeps_the_teams_answer(tmp_path: Path, skip_answered: bool) -> None:
+    template = migration_template(tmp_path)
+    project = generate_service(template, tmp_path / "svc", "v0.1.0", {OLD_KEY: "distroless"})
+    assert answers(project)[OLD_KEY] == "distroless"
+    assert "ARG RUNTIME_IMAGE=gcr.io/distroless" in (project / "Dockerfile").read_text()
+
+    # Renovate's copier manager adds --skip-answered: the migrated answer must count as answered.
+    update(project, "v0.2.0", skip_answered=skip_answered)
+
+    recorded = answers(project)
+    assert recorded[NEW_KEY] == "distroless" and OLD_KEY not in recorded
+    fresh = copy(template, tmp_path / "fresh", "v0.2.0", {NEW_KEY: "distroless"})
+    assert (project / "Dockerfile").read_text() == (fresh / "Dockerfile").read_text()
+    # A second update (nothing left to rename) changes nothing.
+    commit_all(project, "update to 0.2.0")
+    update(project, "v0.2.0")
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_without_the_migration_the_answer_would_be_lost(tmp_path: Path) -> None:
+    """The control: the same update with no `_migrations` falls back to the default."""
+    template = migration_template(tmp_path, with_migration=False)
+    project = generate_service(template, tmp_path / "svc", "v0.1.0", {OLD_KEY: "distroless"})
+    update(project, "v0.2.0")
+    assert answers(project)[NEW_KEY] == "scratch"
+    assert "ARG RUNTIME_IMAGE" not in (project / "Dockerfile").read_text()
+
+
+# -- hooks/migrations.py ------------------------------------------------------------------
+
+ANSWERS = """\
+# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY
+_commit: v0.1.0
+_src_path: gh:example/minimal-go-service
+app_kind: http
+base_image: distroless
+description: 'base_image: is only text here'
+notes: |
+  base_image: inside a block scalar
+tzdata: embedded
+"""
+
+
+def test_rename_answer_renames_one_top_level_key_and_nothing_else() -> None:
+    migrated = migrations.rename_answer(ANSWERS, OLD_KEY, NEW_KEY)
+    assert migrated == ANSWERS.replace("\nbase_image: distroless", "\nruntime_base: distroless")
+    expected = yaml.safe_load(ANSWERS)
+    expected[NEW_KEY] = expected.pop(OLD_KEY)
+    assert yaml.safe_load(migrated) == expected
+    assert migrations.rename_answer(migrated, OLD_KEY, NEW_KEY) == migrated, "not idempotent"
+
+
+@pytest.mark.parametrize("quoted", ["'base_image'", '"base_image"'])
+def test_rename_answer_handles_quoted_keys(quoted: str) -> None:
+    text = ANSWERS.replace("\nbase_image:", f"\n{quoted}:")
+    assert yaml.safe_load(migrations.rename_answer(text, OLD_KEY, NEW_KEY))[NEW_KEY] == "distroless"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (ANSWERS + "runtime_base: alpine\n", "both"),
+        (ANSWERS + "base_image: alpine\n", "2 times"),
+    ],
+    ids=["both-names", "duplicate-old-name"],
+)
+def test_rename_answer_refuses_to_guess(text: str, message: str) -> None:
+    with pytest.raises(migrations.MigrationError, match=message):
+        migrations.rename_answer(text, OLD_KEY, NEW_KEY)
+
+
+def test_migration_cli_edits_the_file_or_leaves_it_untouched(tmp_path: Path) -> None:
+    answers_file = tmp_path / ".copier-answers.yml"
+    cli = [sys.executable, str(ROOT / "hooks" / "migrations.py"), "rename-answer", str(answers_file), OLD_KEY, NEW_KEY]
+    answers_file.write_text(ANSWERS + "runtime_base: alpine\n")
+    refused = subprocess.run(cli, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1 and "both" in refused.stderr
+    assert answers_file.read_text() == ANSWERS + "runtime_base: alpine\n"
+
+    answers_file.write_text(ANSWERS)
+    assert "renamed" in run(cli, cwd=tmp_path).stdout
+    assert yaml.safe_load(answers_file.read_text())[NEW_KEY] == "distroless"
+    assert "nothing to rename" in run(cli, cwd=tmp_path).stdout
