@@ -321,6 +321,21 @@ def test_a_real_conflict_is_left_inline_where_git_reports_it(released_template: 
     assert TEAM_TARGET in (project / "Makefile").read_text()
 
 
+def test_deleted_files_template_owned_stay_deleted_team_owned_come_back(released_template: Path, tmp_path: Path) -> None:
+    """docs/updating.md promises both: copier sees a deleted template-owned file as the team's decision,
+    while `_skip_if_exists` only skips files that exist."""
+    project = generate_service(released_template, tmp_path / "svc", "v1.0.0")
+    (project / "renovate.json").unlink()
+    (project / "README.md").unlink()
+    commit_all(project, "Team: no Renovate, no README")
+
+    update(project, "v2.0.0")
+
+    assert not (project / "renovate.json").exists()
+    assert (project / "README.md").exists()
+    assert HARDENING_LINE in (project / "Dockerfile").read_text()
+
+
 def test_changing_an_answer_through_update_equals_a_fresh_copy(released_template: Path, tmp_path: Path) -> None:
     project = generate_service(released_template, tmp_path / "svc", "v1.0.0", {"runtime_base": "scratch"})
     assert "ARG RUNTIME_IMAGE" not in (project / "Dockerfile").read_text()
