@@ -100,6 +100,20 @@ def test_the_ci_steps_pass_in_the_generated_project(project: Path) -> None:
     assert "build" in dry_run and "-t " in dry_run
 
 
+def test_fmt_check_fails_on_unformatted_code_and_without_gofmt(project: Path, tmp_path: Path) -> None:
+    """CI's first gate must be able to fail: before, a missing gofmt printed an error and passed."""
+    if go_bin() is None:
+        pytest.skip("go not found: gofmt comes with it")
+    copy = tmp_path / "svc"
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns("bin"))
+    run(["make", "fmt-check"], cwd=copy)
+    no_gofmt = subprocess.run(["make", "fmt-check", "GOFMT=/nonexistent/gofmt"], cwd=copy, capture_output=True, text=True)
+    assert no_gofmt.returncode != 0, "fmt-check passed without a gofmt to run"
+    (copy / "sloppy.go").write_text("package main\nfunc  sloppy( ) {}\n")
+    sloppy = subprocess.run(["make", "fmt-check"], cwd=copy, capture_output=True, text=True)
+    assert sloppy.returncode != 0 and "sloppy.go" in sloppy.stdout
+
+
 # -- the Renovate config ---------------------------------------------------------
 
 
@@ -133,8 +147,9 @@ def renovate_tool(name: str) -> str:
 RENOVATE_ENV = {"RENOVATE_X_IGNORE_RE2": "true", "LOG_LEVEL": "debug", "LOG_FORMAT": "json"}
 
 
-def test_renovate_config_validator_accepts_the_config(project: Path) -> None:
+def test_renovate_config_validator_accepts_the_config(tmp_path: Path) -> None:
     validator = renovate_tool("renovate-config-validator")
+    project = copier_generate(tmp_path / "svc", {})  # renovate.json does not depend on the answers
     run([validator, "--strict", "renovate.json"], cwd=project, timeout=300, env=RENOVATE_ENV)
     # The validator can fail: a misspelt option is an error.
     bad = project.parent / "bad-renovate.json"
