@@ -12,6 +12,7 @@ would appear). A sample of accepted values goes through gofmt, go vet, go test,
 from __future__ import annotations
 
 import ast
+import atexit
 import collections
 import io
 import json
@@ -40,6 +41,7 @@ CASES: collections.Counter[str] = collections.Counter()  # what ran, printed by 
 # A command hidden in an answer would create a file in this folder.
 CANARY_DIR = Path(tempfile.mkdtemp(prefix="hardening-canary-"))
 CANARY = CANARY_DIR / "pwned"
+atexit.register(shutil.rmtree, CANARY_DIR, True)  # also when this module is only collected
 # Go must never fetch a toolchain or module: the template needs neither.
 GO_ENV = {"GOTOOLCHAIN": "local", "GOPROXY": "off", "GOFLAGS": "-mod=mod"}
 
@@ -209,8 +211,12 @@ def render_or_refuse(name: str, value: str, **others: Any) -> Path | None:
             shutil.rmtree(workdir)
         CASES[f"refused {name}"] += 1
         return None
-    copier_generate(destination, {name: value, **others})
-    check_rendered(destination, full_answers(name, value, **others))
+    try:
+        copier_generate(destination, {name: value, **others})
+        check_rendered(destination, full_answers(name, value, **others))
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)  # Hypothesis tries many failing examples
+        raise
     CASES[f"rendered {name}"] += 1
     return destination
 
@@ -397,8 +403,14 @@ def test_generated_renovate_config_pins_digests() -> None:
     finally:
         shutil.rmtree(project.parent)
     rules = [config, *config.get("packageRules", [])]
-    pinning = [rule for rule in rules if rule.get("pinDigests") is True]
-    assert pinning, "renovate.json must set pinDigests: true"
+
+    def covers_base_images(rule: dict[str, Any]) -> bool:
+        if rule is config:
+            return True
+        return "docker" in rule.get("matchDatasources", []) or "dockerfile" in rule.get("matchManagers", [])
+
+    pinning = [rule for rule in rules if rule.get("pinDigests") is True and covers_base_images(rule)]
+    assert pinning, "renovate.json must set pinDigests: true for the Dockerfile's base images"
     assert not [rule for rule in rules if rule.get("pinDigests") is False], "a rule turns digest pinning off again"
 
 
@@ -534,14 +546,24 @@ def image_files(docker: str, project: Path, images: dict[str, str], runtime_base
 
 
 def build_stage_files(docker: str, project: Path, images: dict[str, str], out: Path) -> set[str]:
-    """The files the real Dockerfile's build stage has in /src after `COPY . .`."""
+    """The files the real Dockerfile's build stage has in /src after `COPY . .`.
+
+    Each call builds from a fresh copy of the project with --no-cache: BuildKit keeps a
+    copy of each context folder between builds, and neither it nor a cached `COPY`
+    from an earlier build (say, a control without .dockerignore) may answer for this one.
+    """
+    context = out.parent / f"{out.name}-context"
+    shutil.copytree(project, context, symlinks=True)
     listing_dockerfile = out.parent / f"{out.name}.Dockerfile"  # outside the context
     listing_dockerfile.write_text((project / "Dockerfile").read_text() + CONTEXT_LISTING_STAGE)
-    argv = [docker, "build", "--network", "host", "-f", str(listing_dockerfile), "--target", "context-listing",
-            "--output", f"type=local,dest={out}"]
+    argv = [docker, "build", "--no-cache", "--network", "host", "-f", str(listing_dockerfile),
+            "--target", "context-listing", "--output", f"type=local,dest={out}"]
     for name, value in build_args(images, "scratch").items():
         argv += ["--build-arg", f"{name}={value}"]
-    run([*argv, "."], cwd=project, timeout=1200, env={"DOCKER_BUILDKIT": "1"})
+    try:
+        run([*argv, "."], cwd=context, timeout=1200, env={"DOCKER_BUILDKIT": "1"})
+    finally:
+        shutil.rmtree(context)
     return {str(p.relative_to(out / "src")) for p in (out / "src").rglob("*") if not p.is_dir()}
 
 
