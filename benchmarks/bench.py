@@ -331,7 +331,20 @@ def run_variant_once(variant: Variant, context: Path, dockerfile: Path, template
         run["first_200_s"], run["rss_kib"] = measure_run(tag, variant.name)
     except Exception as exc:  # a failed variant is reported, not fatal to the run
         run["error"] = str(exc)[-2000:]
+    finally:
+        free_build_disk()
     return run
+
+
+def free_build_disk() -> None:
+    """Drop what a run leaves behind: its fresh cache mounts and the image its rebuild replaced.
+
+    Each cold build gets cache mounts no later build uses, and on vfs storage every
+    snapshot is a full copy: a full run left tens of GB here until the disk was full.
+    BuildKit drops least recently used records first, so a warm cache within the limit stays.
+    """
+    docker("builder", "prune", "-f", "--keep-storage", "3GB", check=False)
+    docker("image", "prune", "-f", check=False)  # dangling only: the rebuild's predecessors
 
 
 def environment(repeats: int, variants: list[Variant]) -> dict[str, Any]:

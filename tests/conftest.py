@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,7 @@ def docker_client() -> str:
 
 
 @pytest.fixture(scope="session")
-def docker() -> str:
+def docker() -> Iterator[str]:
     """The docker client, once the engine answers. Skips on a laptop without Docker; fails in CI."""
     client = docker_client()
     try:
@@ -87,7 +88,10 @@ def docker() -> str:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    return client
+    yield client
+    # Under vfs storage every build snapshot is a full copy: without this, repeated runs
+    # filled this machine's disk. BuildKit drops least recently used records first.
+    subprocess.run([client, "builder", "prune", "-f", "--keep-storage", "3GB"], capture_output=True, timeout=600, check=False)
 
 
 @pytest.fixture(scope="session")

@@ -548,15 +548,16 @@ def image_files(docker: str, project: Path, images: dict[str, str], runtime_base
 def build_stage_files(docker: str, project: Path, images: dict[str, str], out: Path) -> set[str]:
     """The files the real Dockerfile's build stage has in /src after `COPY . .`.
 
-    Each call builds from a fresh copy of the project with --no-cache: BuildKit keeps a
-    copy of each context folder between builds, and neither it nor a cached `COPY`
-    from an earlier build (say, a control without .dockerignore) may answer for this one.
+    Each call builds from a fresh copy of the project: BuildKit keeps a copy of each
+    context folder between builds, and the copy left by an earlier build (say, a
+    control without .dockerignore) must not answer for this one. (`COPY` results are
+    cached by content, so they need no --no-cache, which costs disk under vfs.)
     """
     context = out.parent / f"{out.name}-context"
     shutil.copytree(project, context, symlinks=True)
     listing_dockerfile = out.parent / f"{out.name}.Dockerfile"  # outside the context
     listing_dockerfile.write_text((project / "Dockerfile").read_text() + CONTEXT_LISTING_STAGE)
-    argv = [docker, "build", "--no-cache", "--network", "host", "-f", str(listing_dockerfile),
+    argv = [docker, "build", "--network", "host", "-f", str(listing_dockerfile),
             "--target", "context-listing", "--output", f"type=local,dest={out}"]
     for name, value in build_args(images, "scratch").items():
         argv += ["--build-arg", f"{name}={value}"]
