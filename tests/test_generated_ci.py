@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import copier_generate, go_bin, run
+from conftest import IN_CI, copier_generate, need, run
 
 import service_template as st
 
@@ -87,8 +87,7 @@ def test_ci_sets_up_go_from_go_mod_and_pins_action_versions(project: Path) -> No
 
 
 def test_the_ci_steps_pass_in_the_generated_project(project: Path) -> None:
-    if go_bin() is None:
-        pytest.skip("go not found: the workflow's Go step cannot run here")
+    need("go", "the workflow's Go steps run here")
     go_steps = [argv for argv in run_commands(workflow_steps(project)) if "docker-build" not in argv]
     assert go_steps
     for argv in go_steps:
@@ -102,8 +101,7 @@ def test_the_ci_steps_pass_in_the_generated_project(project: Path) -> None:
 
 def test_fmt_check_fails_on_unformatted_code_and_without_gofmt(project: Path, tmp_path: Path) -> None:
     """CI's first gate must be able to fail: before, a missing gofmt printed an error and passed."""
-    if go_bin() is None:
-        pytest.skip("go not found: gofmt comes with it")
+    need("go", "gofmt comes with it")
     copy = tmp_path / "svc"
     shutil.copytree(project, copy, ignore=shutil.ignore_patterns("bin"))
     run(["make", "fmt-check"], cwd=copy)
@@ -140,6 +138,8 @@ def renovate_tool(name: str) -> str:
     explicit = os.environ.get("RENOVATE_BIN")
     found = str(Path(explicit).parent / name) if explicit else shutil.which(name)
     if not found or not Path(found).exists():
+        if IN_CI:  # .ci/run installs it: a missing Renovate there is a broken CI, not a skip
+            pytest.fail(f"{name} not found in CI (RENOVATE_BIN={explicit!r}); .ci/run installs renovate@39")
         pytest.skip(f"{name} not found (npm install renovate@39, then RENOVATE_BIN=.../node_modules/.bin/renovate)")
     return found
 
