@@ -107,3 +107,13 @@ def build_args(images: dict[str, str], runtime_base: str) -> dict[str, str]:
     if runtime_base in images:
         args["RUNTIME_IMAGE"] = images[runtime_base]
     return args
+
+
+# Lines a test wants in the run's closing summary (say, how many Hypothesis cases ran):
+# written while a test runs, output capture would swallow them.
+SUMMARY_LINES = pytest.StashKey[list[str]]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    for line in config.stash.get(SUMMARY_LINES, []):
+        terminalreporter.write_line(line)

@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as strat
 
 import service_template as st
-from conftest import ROOT, build_args, copier_generate, gofmt_bin, need, run
+from conftest import ROOT, SUMMARY_LINES, build_args, copier_generate, gofmt_bin, need, run
 
 TEMPLATE = ROOT / "{{cookiecutter.project_slug}}"
 CASES: collections.Counter[str] = collections.Counter()  # what ran, printed by the last test
@@ -611,11 +611,8 @@ def test_zz_record_how_many_cases_ran(request: pytest.FixtureRequest, record_tes
     )
     for key, value in sorted(CASES.items()):
         record_testsuite_property(key.replace(" ", "_"), value)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("")
-        reporter.write_line(summary)
-        reporter.write_line("  " + ", ".join(f"{k}: {v}" for k, v in sorted(CASES.items())))
+    request.config.stash.setdefault(SUMMARY_LINES, []).extend(
+        [summary, "  " + ", ".join(f"{k}: {v}" for k, v in sorted(CASES.items()))])
     assert refused > 0 and rendered > 0
     assert not CANARY.exists()
     shutil.rmtree(CANARY_DIR, ignore_errors=True)
