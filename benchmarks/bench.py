@@ -340,10 +340,11 @@ def free_build_disk() -> None:
     """Drop what a run leaves behind: its fresh cache mounts and the image its rebuild replaced.
 
     Each cold build gets cache mounts no later build uses, and on vfs storage every
-    snapshot is a full copy: a full run left tens of GB here until the disk was full.
-    BuildKit drops least recently used records first, so a warm cache within the limit stays.
+    snapshot is a full copy that BuildKit counts as a small diff (so --keep-storage does
+    not bound the disk): a full run left tens of GB here until the disk was full. Every
+    run starts cold anyway, so all of BuildKit's cache can go.
     """
-    docker("builder", "prune", "-f", "--keep-storage", "3GB", check=False)
+    docker("builder", "prune", "-af", check=False)
     docker("image", "prune", "-f", check=False)  # dangling only: the rebuild's predecessors
 
 
