@@ -28,11 +28,13 @@ def gofmt_bin() -> str:
     return shutil.which("gofmt") or str(Path(goroot, "bin", "gofmt"))
 
 
-def need(tool: str, why: str) -> str:
-    """The path of a tool the tests need; a clear skip on a laptop, a failure in CI."""
-    path = shutil.which(tool)
+def need(tool: str, why: str, search_path: str | None = None) -> str:
+    """The path of a tool the tests need (on PATH, or in `search_path` when given);
+    a clear skip on a laptop, a failure in CI."""
+    path = shutil.which(tool, path=search_path)
     if path is None:
-        message = f"{tool} not found on PATH ({why}); `bash .ci/run` installs it"
+        where = f"in {search_path}" if search_path else "on PATH"
+        message = f"{tool} not found {where} ({why}); `bash .ci/run` installs it"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
@@ -98,15 +100,23 @@ def docker() -> str:
 DOCKER_DISK_FLOOR_BYTES = 25 * 2**30
 
 
+@pytest.fixture(scope="session")
+def docker_root_dir(docker: str) -> Path | None:
+    """Where the engine keeps images and build cache (None when it is not local)."""
+    root = subprocess.run([docker, "info", "--format", "{{.DockerRootDir}}"], capture_output=True, text=True,
+                          timeout=60, check=False).stdout.strip()
+    return Path(root) if root and Path(root).exists() else None
+
+
 @pytest.fixture(autouse=True)
 def _free_docker_disk_when_low(request: pytest.FixtureRequest) -> Iterator[None]:
-    yield
     if "docker" not in request.fixturenames:
+        yield
         return
-    client = docker_client()
-    root = subprocess.run([client, "info", "--format", "{{.DockerRootDir}}"], capture_output=True, text=True,
-                          timeout=60, check=False).stdout.strip()
-    if root and Path(root).exists() and shutil.disk_usage(root).free < DOCKER_DISK_FLOOR_BYTES:
+    # Asked for before the test runs: pytest is deprecating fixture requests in teardown.
+    client, root = request.getfixturevalue("docker"), request.getfixturevalue("docker_root_dir")
+    yield
+    if root is not None and shutil.disk_usage(root).free < DOCKER_DISK_FLOOR_BYTES:
         subprocess.run([client, "builder", "prune", "-af"], capture_output=True, timeout=900, check=False)
 
 

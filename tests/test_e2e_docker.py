@@ -140,7 +140,7 @@ def built(docker: str, standin_images: dict[str, str], tmp_path_factory: pytest.
 
     yield get
     for tag in tags:
-        subprocess.run([docker, "rmi", "-f", tag], capture_output=True, check=False)
+        subprocess.run([docker, "rmi", "-f", tag], capture_output=True, timeout=120, check=False)
 
 
 def inspect(docker: str, ref: str, template: str) -> str:

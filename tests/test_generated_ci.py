@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import IN_CI, copier_generate, need, run
+from conftest import copier_generate, need, run
 
 import service_template as st
 
@@ -134,14 +134,10 @@ def test_renovate_config_enables_copier_keeps_scripts_off_and_pins_base_images(p
 
 
 def renovate_tool(name: str) -> str:
-    """A Renovate command (npm package `renovate`); skips when it is not installed."""
+    """A Renovate command (npm package `renovate`), from RENOVATE_BIN's folder when set."""
     explicit = os.environ.get("RENOVATE_BIN")
-    found = str(Path(explicit).parent / name) if explicit else shutil.which(name)
-    if not found or not Path(found).exists():
-        if IN_CI:  # .ci/run installs it: a missing Renovate there is a broken CI, not a skip
-            pytest.fail(f"{name} not found in CI (RENOVATE_BIN={explicit!r}); .ci/run installs renovate@39")
-        pytest.skip(f"{name} not found (npm install renovate@39, then RENOVATE_BIN=.../node_modules/.bin/renovate)")
-    return found
+    why = "Renovate's own checks: npm install renovate@39, then RENOVATE_BIN=.../node_modules/.bin/renovate"
+    return need(name, why, search_path=str(Path(explicit).parent) if explicit else None)
 
 
 RENOVATE_ENV = {"RENOVATE_X_IGNORE_RE2": "true", "LOG_LEVEL": "debug", "LOG_FORMAT": "json"}
