@@ -95,6 +95,25 @@ def test_targets_fail_and_say_why():
     assert targets["vs-docker-init"]["status"] == "PASS"  # 21 / 7 = 3.0
     assert targets["warm-rebuild"]["status"] == "FAIL"  # 12 / 5 = 2.4
     assert targets["upx-size"]["status"] == "FAIL"
+    assert "questions.md#upx" in targets["upx-size"]["why_not"]  # no binary measured: no split, still the pointer
+    assert targets["vs-docker-init"]["why_not"] == ""  # PASS: nothing to explain
+
+
+def test_a_failing_target_explains_itself_from_the_same_figures():
+    data = results()
+    data["variants"][1]["runs"] = [run(image_bytes=14_000_000, binary_bytes=10_000_000)]
+    data["variants"][3]["runs"] = [run(image_bytes=2_600_000, binary_bytes=2_400_000)]
+    summary = report.summarize(data)
+    targets = {t["name"]: t for t in summary["targets"]}
+    docker_init = targets["vs-docker-init"]["why_not"]
+    assert targets["vs-docker-init"]["status"] == "FAIL"  # 14 / 6.25 = 2.24
+    assert "binary alone is 10.00 MB" in docker_init and "1.60x our whole image" in docker_init
+    assert "base layers add 4.00 MB" in docker_init and "3x would need 8.75 MB" in docker_init
+    assert "`alpine:latest` is 2.21 MB" in docker_init and "~5 MB (docker-library docs)" in docker_init
+    assert "packed binary alone is 2.40 MB, the rest of the image 0.20 MB" in targets["upx-size"]["why_not"]
+    page = report.render_markdown(summary)
+    assert page.count("\n- ours at least 3x smaller") == 1 and "Why the failing targets fail" in page
+    assert targets["warm-rebuild"]["why_not"] == "" and "\n- warm rebuild" not in page
 
 
 def test_targets_are_na_when_a_variant_was_not_measured():
