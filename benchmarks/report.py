@@ -62,11 +62,12 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     return results
 
 
+def _variant(results: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    return next((v for v in results["variants"] if v["name"] == name), {})
+
+
 def _median_of(results: Mapping[str, Any], name: str, metric: str) -> float | None:
-    for variant in results["variants"]:
-        if variant["name"] == name:
-            return variant.get("median", {}).get(metric)
-    return None
+    return _variant(results, name).get("median", {}).get(metric)
 
 
 def _target(name: str, claim: str, measured: float | None, threshold: float,
@@ -87,10 +88,6 @@ def _target(name: str, claim: str, measured: float | None, threshold: float,
     }
 
 
-def _variant(results: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    return next((v for v in results["variants"] if v["name"] == name), {})
-
-
 def _upx_why_not(image: float, binary: float | None) -> str:
     """Why the packed image is not under the budget: how much of it is the packed binary."""
     split = "" if binary is None else (
@@ -99,16 +96,15 @@ def _upx_why_not(image: float, binary: float | None) -> str:
     return split + "What would get under, and why the template does not do it: [Questions: upx](questions.md#upx)."
 
 
-def _docker_init_why_not(results: Mapping[str, Any], ours: float, threshold: float) -> str:
+def _docker_init_why_not(results: Mapping[str, Any], init_image: float, ours: float, threshold: float) -> str:
     """Why docker-init's image is not `threshold` times ours: the split of its size."""
-    init = _variant(results, "docker-init")
-    init_image, init_binary = init["median"]["image_bytes"], init["median"].get("binary_bytes")
+    init_binary = _median_of(results, "docker-init", "binary_bytes")
     if init_binary is None:
         return ""
     text = (f"docker-init's binary alone is {fmt_bytes(init_binary)} (built without `-s -w`), "
             f"{init_binary / ours:.2f}x our whole image; its base layers add {fmt_bytes(init_image - init_binary)} here. "
             f"{threshold:g}x would need {fmt_bytes(threshold * ours - init_binary)} of base layers")
-    base = init.get("final_standin")
+    base = _variant(results, "docker-init").get("final_standin")
     official = results.get("official_images", {}).get(base["official"], {}) if base else {}
     if official:
         text += (f"; the stand-in for `{base['official']}` is {fmt_bytes(official.get('standin_bytes'))}, "
@@ -148,7 +144,7 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             "vs-docker-init", "ours at least 3x smaller than the docker-init-style image",
             smaller, 3.0, operator.ge,
             lambda: f"docker-init {fmt_bytes(init_image)} / ours {fmt_bytes(image)} = {smaller:.1f}x",
-            lambda: _docker_init_why_not(results, image, 3.0),
+            lambda: _docker_init_why_not(results, init_image, image, 3.0),
         ),
         _target(
             "warm-rebuild", "warm rebuild at least 3x faster than the seed multi-stage Dockerfile (no cache mounts)",

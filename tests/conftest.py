@@ -19,10 +19,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-def go_bin() -> str | None:
-    return shutil.which("go")
-
-
 def gofmt_bin() -> str:
     goroot = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip()
     return shutil.which("gofmt") or str(Path(goroot, "bin", "gofmt"))

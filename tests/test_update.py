@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, go_bin, run
+from conftest import ROOT, need, run
 
 import migrations
 
@@ -285,8 +285,7 @@ def test_update_brings_the_improvements_and_keeps_every_team_edit(
     assert not changed & set(TEAM_OWNED)
 
     # The merged project still passes its own checks, with the team's handler and target.
-    if go_bin() is None:
-        pytest.skip("go not found: the merged project's own checks are not run")
+    need("go", "the merged project's own checks run here")
     run(["make", "fmt-check", "vet", "test", "build", "lint"], cwd=project, timeout=600)
 
 
