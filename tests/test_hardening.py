@@ -528,10 +528,13 @@ DEFENSE_MARKER = "# Defense in depth"
 
 
 def image_files(docker: str, project: Path, images: dict[str, str], runtime_base: str) -> set[str]:
-    """Build the real image (base images overridden by build args) and list its files."""
+    """Build the real image (base images overridden by build args) and list its files.
+
+    Uncached, for the reason build_stage_files gives.
+    """
     tag = f"hardening-{uuid.uuid4().hex[:12]}:test"
     container = tag.split(":")[0]
-    argv = [docker, "build", "--network", "host", "-t", tag]
+    argv = [docker, "build", "--no-cache", "--network", "host", "-t", tag]
     for name, value in build_args(images, runtime_base).items():
         argv += ["--build-arg", f"{name}={value}"]
     try:
@@ -548,16 +551,17 @@ def image_files(docker: str, project: Path, images: dict[str, str], runtime_base
 def build_stage_files(docker: str, project: Path, images: dict[str, str], out: Path) -> set[str]:
     """The files the real Dockerfile's build stage has in /src after `COPY . .`.
 
-    Each call builds from a fresh copy of the project: BuildKit keeps a copy of each
-    context folder between builds, and the copy left by an earlier build (say, a
-    control without .dockerignore) must not answer for this one. (`COPY` results are
-    cached by content, so they need no --no-cache, which costs disk under vfs.)
+    Each call builds from a fresh copy of the project and with --no-cache: on Docker
+    20.10.24 (BuildKit) a cached `COPY . .` answered for a context whose .dockerignore
+    had changed, in both directions (the build stage of a protected project held the
+    secrets of an earlier unprotected build of the same files, and the reverse), so
+    only an uncached build says what this .dockerignore lets through.
     """
     context = out.parent / f"{out.name}-context"
     shutil.copytree(project, context, symlinks=True)
     listing_dockerfile = out.parent / f"{out.name}.Dockerfile"  # outside the context
     listing_dockerfile.write_text((project / "Dockerfile").read_text() + CONTEXT_LISTING_STAGE)
-    argv = [docker, "build", "--network", "host", "-f", str(listing_dockerfile),
+    argv = [docker, "build", "--no-cache", "--network", "host", "-f", str(listing_dockerfile),
             "--target", "context-listing", "--output", f"type=local,dest={out}"]
     for name, value in build_args(images, "scratch").items():
         argv += ["--build-arg", f"{name}={value}"]
