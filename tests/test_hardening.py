@@ -527,18 +527,27 @@ COPY --from=build /src /src
 DEFENSE_MARKER = "# Defense in depth"
 
 
-def image_files(docker: str, project: Path, images: dict[str, str], runtime_base: str) -> set[str]:
-    """Build the real image (base images overridden by build args) and list its files.
+def uncached_build(docker: str, context: Path, images: dict[str, str], runtime_base: str, *options: str) -> None:
+    """`docker build` of `context` with BuildKit, the base images overridden, and no cache.
 
-    Uncached, for the reason build_stage_files gives.
+    No cache, because on Docker 20.10.24 (BuildKit) a cached `COPY . .` answered for a
+    context whose .dockerignore had changed, in both directions (the build stage of a
+    protected project held the secrets of an earlier unprotected build of the same
+    files, and the reverse): only an uncached build says what this .dockerignore lets
+    through.
     """
-    tag = f"hardening-{uuid.uuid4().hex[:12]}:test"
-    container = tag.split(":")[0]
-    argv = [docker, "build", "--no-cache", "--network", "host", "-t", tag]
+    argv = [docker, "build", "--no-cache", "--network", "host", *options]
     for name, value in build_args(images, runtime_base).items():
         argv += ["--build-arg", f"{name}={value}"]
+    run([*argv, "."], cwd=context, timeout=1200, env={"DOCKER_BUILDKIT": "1"})
+
+
+def image_files(docker: str, project: Path, images: dict[str, str], runtime_base: str) -> set[str]:
+    """Build the real image (base images overridden by build args) and list its files."""
+    tag = f"hardening-{uuid.uuid4().hex[:12]}:test"
+    container = tag.split(":")[0]
     try:
-        run([*argv, "."], cwd=project, timeout=1200, env={"DOCKER_BUILDKIT": "1"})
+        uncached_build(docker, project, images, runtime_base, "-t", tag)
         run([docker, "create", "--name", container, tag], cwd=project, timeout=120)
         exported = subprocess.run([docker, "export", container], capture_output=True, timeout=300, check=True).stdout
         with tarfile.open(fileobj=io.BytesIO(exported)) as tar:
@@ -551,22 +560,16 @@ def image_files(docker: str, project: Path, images: dict[str, str], runtime_base
 def build_stage_files(docker: str, project: Path, images: dict[str, str], out: Path) -> set[str]:
     """The files the real Dockerfile's build stage has in /src after `COPY . .`.
 
-    Each call builds from a fresh copy of the project and with --no-cache: on Docker
-    20.10.24 (BuildKit) a cached `COPY . .` answered for a context whose .dockerignore
-    had changed, in both directions (the build stage of a protected project held the
-    secrets of an earlier unprotected build of the same files, and the reverse), so
-    only an uncached build says what this .dockerignore lets through.
+    Each call builds from a fresh copy of the project, so no copy of a context folder
+    that BuildKit kept from an earlier build can answer for this one.
     """
     context = out.parent / f"{out.name}-context"
     shutil.copytree(project, context, symlinks=True)
     listing_dockerfile = out.parent / f"{out.name}.Dockerfile"  # outside the context
     listing_dockerfile.write_text((project / "Dockerfile").read_text() + CONTEXT_LISTING_STAGE)
-    argv = [docker, "build", "--no-cache", "--network", "host", "-f", str(listing_dockerfile),
-            "--target", "context-listing", "--output", f"type=local,dest={out}"]
-    for name, value in build_args(images, "scratch").items():
-        argv += ["--build-arg", f"{name}={value}"]
     try:
-        run([*argv, "."], cwd=context, timeout=1200, env={"DOCKER_BUILDKIT": "1"})
+        uncached_build(docker, context, images, "scratch", "-f", str(listing_dockerfile),
+                       "--target", "context-listing", "--output", f"type=local,dest={out}")
     finally:
         shutil.rmtree(context)
     return {str(p.relative_to(out / "src")) for p in (out / "src").rglob("*") if not p.is_dir()}
