@@ -131,6 +131,14 @@ def build_args(images: dict[str, str], runtime_base: str) -> dict[str, str]:
     return args
 
 
+def docker_build(docker: str, context: Path, args: dict[str, str], *options: str, timeout: float = 1200) -> None:
+    """`docker build` of `context` with BuildKit on the host network, `args` as build args."""
+    argv = [docker, "build", "--network", "host", *options]
+    for name, value in args.items():
+        argv += ["--build-arg", f"{name}={value}"]
+    run([*argv, "."], cwd=context, timeout=timeout, env={"DOCKER_BUILDKIT": "1"})
+
+
 # Lines a test wants in the run's closing summary (say, how many Hypothesis cases ran):
 # written while a test runs, output capture would swallow them.
 SUMMARY_LINES = pytest.StashKey[list[str]]()

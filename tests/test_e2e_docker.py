@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 import service_template as st
-from conftest import build_args, copier_generate, run
+from conftest import build_args, copier_generate, docker_build, run
 from verify import free_port, wait_for_200
 
 pytestmark = pytest.mark.docker
@@ -83,11 +83,9 @@ class Built:
         return f"usr/local/bin/{self.slug}"
 
 
-def docker_build(docker: str, project: Path, args: dict[str, str], *extra: str) -> None:
-    argv = [docker, "build", "--network", "host", "--build-arg", f"VERSION={VERSION}", "--build-arg", f"COMMIT={COMMIT}"]
-    for name, value in args.items():
-        argv += ["--build-arg", f"{name}={value}"]
-    run([*argv, *extra, "."], cwd=project, timeout=1800, env={"DOCKER_BUILDKIT": "1"})
+def stamped_build(docker: str, project: Path, args: dict[str, str], *options: str) -> None:
+    """docker_build with this file's VERSION and COMMIT stamped into the binary."""
+    docker_build(docker, project, {"VERSION": VERSION, "COMMIT": COMMIT, **args}, *options, timeout=1800)
 
 
 def plant_secrets(project: Path) -> None:
@@ -130,7 +128,7 @@ def built(docker: str, standin_images: dict[str, str], tmp_path_factory: pytest.
             tag = f"e2e-{slug}-{session}:{VERSION}"
             tags.append(tag)
             try:
-                docker_build(docker, project, build_args(standin_images, answers["runtime_base"]), "-t", tag)
+                stamped_build(docker, project, build_args(standin_images, answers["runtime_base"]), "-t", tag)
                 files, export = image_files(docker, tag, root / "fs.tar")
             except AssertionError as exc:
                 failures[key] = f"building {slug} failed: {exc}"
@@ -326,8 +324,8 @@ def test_scratch_cross_build_for_arm64_yields_an_aarch64_binary(
     answers = SCRATCH_HTTP.values[0]
     image = built(answers)
     out = tmp_path / "rootfs"
-    docker_build(docker, image.project, build_args(standin_images, "scratch"),
-                 "--platform", "linux/arm64", "--output", f"type=local,dest={out}")
+    stamped_build(docker, image.project, build_args(standin_images, "scratch"),
+                  "--platform", "linux/arm64", "--output", f"type=local,dest={out}")
     header = (out / image.binary).read_bytes()[:64]
     assert header[:4] == b"\x7fELF"
     e_machine = int.from_bytes(header[18:20], "little")

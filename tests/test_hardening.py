@@ -16,7 +16,6 @@ import atexit
 import collections
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -33,7 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as strat
 
 import service_template as st
-from conftest import ROOT, SUMMARY_LINES, build_args, copier_generate, gofmt_bin, need, run
+from conftest import ROOT, SUMMARY_LINES, build_args, copier_generate, docker_build, gofmt_bin, need, run
 
 TEMPLATE = ROOT / "{{cookiecutter.project_slug}}"
 CASES: collections.Counter[str] = collections.Counter()  # what ran, printed by the last test
@@ -528,7 +527,7 @@ DEFENSE_MARKER = "# Defense in depth"
 
 
 def uncached_build(docker: str, context: Path, images: dict[str, str], runtime_base: str, *options: str) -> None:
-    """`docker build` of `context` with BuildKit, the base images overridden, and no cache.
+    """docker_build of `context` with the base images overridden, and no cache.
 
     No cache, because on Docker 20.10.24 (BuildKit) a cached `COPY . .` answered for a
     context whose .dockerignore had changed, in both directions (the build stage of a
@@ -536,10 +535,7 @@ def uncached_build(docker: str, context: Path, images: dict[str, str], runtime_b
     files, and the reverse): only an uncached build says what this .dockerignore lets
     through.
     """
-    argv = [docker, "build", "--no-cache", "--network", "host", *options]
-    for name, value in build_args(images, runtime_base).items():
-        argv += ["--build-arg", f"{name}={value}"]
-    run([*argv, "."], cwd=context, timeout=1200, env={"DOCKER_BUILDKIT": "1"})
+    docker_build(docker, context, build_args(images, runtime_base), "--no-cache", *options)
 
 
 def image_files(docker: str, project: Path, images: dict[str, str], runtime_base: str) -> set[str]:

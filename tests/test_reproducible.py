@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import service_template as st
-from conftest import build_args, copier_generate, need, run
+from conftest import build_args, copier_generate, docker_build, need, run
 
 pytestmark = pytest.mark.slow
 
@@ -115,11 +115,9 @@ def test_image_binary_is_the_local_binary(
 
     tag = f"repro-{uuid.uuid4().hex[:12]}:test"
     container = f"repro-{uuid.uuid4().hex[:12]}"
-    argv = [docker, "build", "--network", "host", "-t", tag, "--build-arg", "VERSION=dev", "--build-arg", "COMMIT=unknown"]
-    for name, value in build_args(standin_images, "scratch").items():
-        argv += ["--build-arg", f"{name}={value}"]
     try:
-        run([*argv, "."], cwd=first, timeout=1200, env={"DOCKER_BUILDKIT": "1"})
+        stamp = {"VERSION": "dev", "COMMIT": "unknown"}
+        docker_build(docker, first, {**stamp, **build_args(standin_images, "scratch")}, "-t", tag)
         run([docker, "create", "--name", container, tag], cwd=first, timeout=120)
         extracted = first.parent / "from-image"
         run([docker, "cp", f"{container}:/usr/local/bin/{SLUG}", str(extracted)], cwd=first, timeout=120)
