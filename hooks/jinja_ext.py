@@ -48,7 +48,8 @@ _GLOBALS = (
     "has_healthcheck",
     "uses_upx",
     "upx_flags",
-    "go_build_flags",
+    "go_flags",
+    "go_ldflags",
     "truthy",
 )
 

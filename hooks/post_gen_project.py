@@ -1,6 +1,5 @@
-"""cookiecutter: the same verification build as copier's task (VERIFY=off|on|strict).
-
-cookiecutter renders this file with Jinja first; the answers arrive as JSON.
+"""cookiecutter: the same verification as copier's task (VERIFY=off|on|strict):
+the new service's own scripts/verify.sh. cookiecutter runs this in the new project.
 """
 
 import sys
@@ -9,4 +8,4 @@ import sys
 sys.path.insert(0, {{ template_hooks_dir | tojson }})
 import verify  # noqa: E402
 
-sys.exit(verify.main(["--answers-json", {{ cookiecutter | tojson | tojson }}]))
+sys.exit(verify.main([]))

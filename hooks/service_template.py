@@ -226,14 +226,21 @@ def upx_flags(answers: Mapping[str, Any]) -> str:
     return UPX_FLAGS[str(answers["upx_level"])]
 
 
-def go_build_flags(answers: Mapping[str, Any]) -> str:
-    """`go build` flags for the Makefile and the Dockerfile alike.
+def go_flags(answers: Mapping[str, Any]) -> str:
+    """GOFLAGS for every `go` command of the service: build, vet and test alike.
 
-    ${VERSION} and ${COMMIT} expand in both: make reads ${X} as $(X), the
-    Dockerfile's RUN shell reads its build args.
+    The Makefile exports it and the Dockerfile sets it as ENV, so the checks and the
+    build compile the standard library the same way and share one build cache.
+    Entries are single words (GOFLAGS splits on spaces).
     """
-    tags = " -tags timetzdata" if answers["tzdata"] == "embedded" else ""
-    return (
-        f"-trimpath -buildvcs=false{tags} "
-        '-ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}"'
-    )
+    tags = " -tags=timetzdata" if answers["tzdata"] == "embedded" else ""
+    return f"-trimpath -buildvcs=false{tags}"
+
+
+# Link flags, for the binary only. ${VERSION} and ${COMMIT} expand in both places:
+# make reads ${X} as $(X), the Dockerfile's RUN shell reads its build args.
+GO_LDFLAGS = "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}"
+
+
+def go_ldflags(answers: Mapping[str, Any]) -> str:
+    return GO_LDFLAGS

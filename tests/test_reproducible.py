@@ -1,7 +1,7 @@
 """Reproducible builds: the same generated project gives byte-identical binaries.
 
 Two copies of one generated project, in folders with different names, are built with
-the project's own `make build` (its flags come from service_template.go_build_flags:
+the project's own `make build` (its flags come from service_template.go_flags:
 -trimpath -buildvcs=false) under a fixed SOURCE_DATE_EPOCH; the second build starts
 from an empty Go build cache, so nothing is merely copied from the first. Controls
 show the comparison can fail: without -trimpath the folder names leak into the
@@ -66,9 +66,9 @@ def test_two_builds_are_byte_identical(copies: tuple[Path, Path], tmp_path: Path
 
 def test_without_trimpath_the_folder_leaks_and_the_check_fails(copies: tuple[Path, Path]) -> None:
     """The control: the comparison above would catch a build that records its folder."""
-    flags = st.go_build_flags(ANSWERS)
+    flags = st.go_flags(ANSWERS)
     assert "-trimpath" in flags
-    untrimmed = f"GO_BUILD_FLAGS={flags.replace('-trimpath ', '')}"
+    untrimmed = f"GOFLAGS={flags.replace('-trimpath ', '')}"
     first, second = copies
     one, two = make_build(first, untrimmed), make_build(second, untrimmed)
     assert sha256(one) != sha256(two)
@@ -91,8 +91,8 @@ def test_buildvcs_false_keeps_git_state_out(copies: tuple[Path, Path]) -> None:
         assert "vcs." not in info, info
         assert sha256(plain) == sha256(make_build(first))
 
-        flags = st.go_build_flags(ANSWERS).replace("-buildvcs=false ", "")
-        stamped = make_build(project, "VERSION=dev", "COMMIT=unknown", f"GO_BUILD_FLAGS={flags}")
+        flags = st.go_flags(ANSWERS).replace("-buildvcs=false", "")
+        stamped = make_build(project, "VERSION=dev", "COMMIT=unknown", f"GOFLAGS={flags}")
         info = run(["go", "version", "-m", str(stamped)], cwd=project, timeout=60, env=GO_ENV).stdout
         assert "vcs.revision" in info, "the control build should have stamped the revision"
     finally:

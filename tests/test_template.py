@@ -60,22 +60,24 @@ def test_dockerfile_follows_the_answers(answers: dict[str, Any], tmp_path: Path)
     froms = re.findall(r"^FROM .*$", dockerfile, re.M)
 
     assert not re.search(r"^# *syntax=", dockerfile, re.M), "a syntax line cannot be resolved offline"
-    assert froms[0] == "FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build"
+    assert froms[0] == "FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS source"
     assert froms[-1] == ("FROM scratch" if scratch else "FROM ${RUNTIME_IMAGE}")
     assert f"USER {uid}:{uid}" in dockerfile
     assert ("EXPOSE 8080" in dockerfile) == http
     assert ("HEALTHCHECK" in dockerfile) == (http and answers["healthcheck"])
     assert ("upx -q" in dockerfile) == answers["upx"]
-    assert ("-tags timetzdata" in dockerfile) == (answers["tzdata"] == "embedded")
+    assert ("-tags=timetzdata" in dockerfile) == (answers["tzdata"] == "embedded")
     assert ("ca-certificates.crt" in dockerfile) == (scratch and answers["ca_certificates"])
     assert ("ZONEINFO" in dockerfile) == (answers["tzdata"] == "files" and answers["runtime_base"] != "distroless")
     assert "--mount=type=cache,target=/go/pkg/mod" in dockerfile
     assert "--mount=type=cache,target=/root/.cache/go-build" in dockerfile
     assert re.search(r'^ENTRYPOINT \["/usr/local/bin/[a-z0-9-]+"\]$', dockerfile, re.M), "ENTRYPOINT must be exec form"
-    # The Makefile and the Dockerfile build with one set of flags.
-    flags = st.go_build_flags(answers)
-    assert flags in dockerfile
-    assert f"GO_BUILD_FLAGS := {flags}" in (project / "Makefile").read_text()
+    # The Makefile and the Dockerfile build, vet and test with one set of Go settings.
+    makefile = (project / "Makefile").read_text()
+    assert f'ENV CGO_ENABLED=0 GOFLAGS="{st.go_flags(answers)}"' in dockerfile
+    assert f"export GOFLAGS := {st.go_flags(answers)}" in makefile and "export CGO_ENABLED := 0" in makefile
+    assert f'go build -ldflags "{st.GO_LDFLAGS}"' in dockerfile
+    assert f"LDFLAGS := {st.GO_LDFLAGS}" in makefile
 
 
 def test_go_version_reaches_go_mod_and_builder(tmp_path: Path) -> None:

@@ -34,9 +34,7 @@ const (
 
 func main() {
 	showVersion := flag.Bool("version", false, "print the version and exit")
-{% if has_healthcheck(c) %}
 	healthcheck := flag.Bool("healthcheck", false, "probe this service's /healthz on localhost and exit 0 if it answers 200")
-{% endif %}
 	flag.Parse()
 
 	port := os.Getenv("PORT")
@@ -47,7 +45,6 @@ func main() {
 		fmt.Printf("{{ c.project_slug }} %s (%s)\n", version, commit)
 		return
 	}
-{% if has_healthcheck(c) %}
 	if *healthcheck {
 		if err := probe("http://127.0.0.1:" + port + "/healthz"); err != nil {
 			fmt.Fprintln(os.Stderr, "unhealthy:", err)
@@ -55,7 +52,6 @@ func main() {
 		}
 		return
 	}
-{% endif %}
 
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -121,10 +117,10 @@ func serve(ctx context.Context, listener net.Listener, handler http.Handler, log
 	logger.Info("stopped")
 	return nil
 }
-{% if has_healthcheck(c) %}
 
-// probe is the container's HEALTHCHECK: images without a shell or curl
-// (scratch, distroless) run the service's own binary to ask /healthz.
+// probe is the container's health check (HEALTHCHECK, `make verify`'s smoke run,
+// an exec probe): images without a shell or curl (scratch, distroless) run the
+// service's own binary to ask /healthz.
 func probe(url string) error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	resp, err := client.Get(url)
@@ -137,7 +133,6 @@ func probe(url string) error {
 	}
 	return nil
 }
-{% endif %}
 {% else %}
 // Command {{ c.project_slug }} is a command-line tool: {{ c.description }}.
 package main

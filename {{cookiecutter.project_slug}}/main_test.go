@@ -82,7 +82,6 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("serve returned %v, want nil after a graceful shutdown", err)
 	}
 }
-{% if has_healthcheck(c) %}
 
 func TestProbe(t *testing.T) {
 	healthy := httptest.NewServer(newHandler(slog.New(slog.NewTextHandler(io.Discard, nil))))
@@ -98,7 +97,6 @@ func TestProbe(t *testing.T) {
 		t.Fatal("probe of a stopped server succeeded, want an error")
 	}
 }
-{% endif %}
 {% else %}
 package main
 

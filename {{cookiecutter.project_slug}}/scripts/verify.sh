@@ -1,0 +1,369 @@
+{% set c = cookiecutter %}
+#!/usr/bin/env bash
+# Verification of {{ c.project_name }}: the proof the template ran when it created
+# this service, and the one to run after every change and every `copier update`.
+# `make verify` runs it, and so does CI. The template owns this file.
+#
+# With a Docker engine everything runs in Docker (no Go needed on this machine):
+#   docker build   the image
+#   go checks      docker build --target test, beside it: gofmt, go vet, go test
+#   image size     from the image config
+#   non-root user  the image's USER is {{ c.run_as_uid }}:{{ c.run_as_uid }}, as answered (never root)
+#   static binary  the image's binary asks for no dynamic loader (runs without libc)
+{% if c.app_kind == "http" %}
+#   smoke run      the image serves: its HEALTHCHECK command (the binary's own
+#                  `-healthcheck` probe), run inside the running container, gets 200
+#                  from /healthz (no shell or curl needed)
+{% else %}
+#   smoke run      the image runs: `-version` prints the name
+{% endif %}
+{% if uses_upx(c) %}
+#   upx            the binary is UPX-packed and starts with a 400 kB environment
+{% endif %}
+# Without Docker: `make fmt-check vet test build` on this machine (the same GOFLAGS and
+# CGO_ENABLED=0 as the image) and a static-binary check; the image steps are skipped.
+#
+# Environment:
+#   VERIFY=strict             a skipped step fails the run too (CI)
+#   DOCKER                    the docker client (default: docker)
+#   GO_IMAGE, RUNTIME_IMAGE   other base images (a mirror, an offline stand-in)
+#   DOCKER_BUILD_ARGS         more `docker build` flags
+#   VERIFY_DOCKER_NETWORK=host  build on the host network (automatic when the engine has no bridge)
+# Exit status: 0 passed (skips allowed unless strict), 1 a step failed or was
+# skipped under strict, 130 interrupted. Every container and image it makes is
+# named verify-{{ c.project_slug }}-... and removed at the end, also on Ctrl-C and SIGTERM.
+set -u
+
+# What this service is: the template's answers (`copier update --data` changes them).
+SLUG={{ c.project_slug }}
+APP_KIND={{ c.app_kind }}
+RUN_AS_UID={{ c.run_as_uid }}
+UPX={{ "true" if uses_upx(c) else "false" }}
+BINARY=/usr/local/bin/$SLUG
+
+DOCKER=${DOCKER:-docker}
+MODE=${VERIFY:-on}
+RUN_ID=$SLUG-$$
+IMAGE=verify-$RUN_ID:latest
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/verify-$SLUG.XXXXXX") || exit 1
+CONTAINERS="" COUNT=0
+CHILD="" CHECKS=""
+MADE=no  # yes once this run may have made containers or images
+OK=0 FAILED=0 SKIPPED=0
+
+cd "$(dirname "$0")/.." || exit 1
+
+# -- reporting ------------------------------------------------------------------
+
+now() { if [ -n "${EPOCHREALTIME:-}" ]; then echo "${EPOCHREALTIME/,/.}"; else date +%s; fi; }
+
+# report STATUS NAME START DETAIL: one line per step, and its count.
+report() {
+    local seconds
+    seconds=$(awk -v a="$3" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+    local label=$1
+    [ "$label" = ok ] && label=" ok "
+    printf 'verify: [%s] %-14s %6ss  %s\n' "$label" "$2" "$seconds" "${4%%$'\n'*}"
+    case $4 in *$'\n'*) printf '%s\n' "${4#*$'\n'}" | sed 's/^/verify:        /' ;; esac
+    case $1 in ok) OK=$((OK + 1)) ;; FAIL) FAILED=$((FAILED + 1)) ;; skip) SKIPPED=$((SKIPPED + 1)) ;; esac
+}
+
+# step NAME COMMAND...: run one check in this shell (it may remember containers to
+# remove); it prints its detail and returns 0 (ok) or anything else (failed).
+step() {
+    local name=$1 start status
+    shift
+    start=$(now)
+    "$@" >"$WORK/detail" 2>&1
+    status=$?
+    if [ "$status" -eq 0 ]; then report ok "$name" "$start" "$(cat "$WORK/detail")"
+    else report FAIL "$name" "$start" "$(cat "$WORK/detail")"; fi
+    return "$status"
+}
+
+skip_all() { # skip_all REASON NAME...
+    local reason=$1 name
+    shift
+    for name in "$@"; do report skip "$name" "$(now)" "$reason"; done
+}
+
+# run_quiet CMD...: run CMD in the background (so Ctrl-C and SIGTERM are handled at
+# once), its output kept in $WORK/out; on failure print the command and its last lines.
+run_quiet() {
+    "$@" >"$WORK/out" 2>&1 </dev/null &
+    CHILD=$!
+    wait "$CHILD"
+    local status=$?
+    CHILD=""
+    if [ "$status" -ne 0 ]; then
+        echo "\`$*\` exited $status"
+        tail -n 15 "$WORK/out"
+    fi
+    return "$status"
+}
+
+# remove_made: remove the containers and the image this run made, in the background
+# (the tests may still be running); cleanup waits for it.
+remove_made() {
+    [ "$MADE" = yes ] || return 0
+    MADE=removed
+    # shellcheck disable=SC2086 # the names are ours, without spaces
+    { [ -n "$CONTAINERS" ] && "$DOCKER" rm -f $CONTAINERS; "$DOCKER" image rm -f "$IMAGE"; } >/dev/null 2>&1 &
+}
+
+cleanup() {  # on every exit
+    remove_made
+    wait
+    rm -rf "$WORK"
+}
+
+interrupted() {
+    trap '' INT TERM
+    local pid
+    for pid in $CHILD $CHECKS; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+    cleanup
+    echo "verify: interrupted; the containers and images it made are removed, the project is kept" >&3
+    exit 130
+}
+trap interrupted INT TERM
+trap cleanup EXIT
+exec 3>&1  # the run's own output: a step's is captured, and an interruption may come mid-step
+
+# -- the checks -----------------------------------------------------------------
+
+# elf_is_static FILE: true when the ELF file has no PT_INTERP program header, that
+# is, it asks for no dynamic loader.
+elf_is_static() {
+    od -An -v -t u1 -N 4096 "$1" | awk '
+        { for (i = 1; i <= NF; i++) b[n++] = $i }
+        function u(off, len,   v, i) {  # an unsigned field in the file byte order
+            v = 0
+            for (i = len - 1; i >= 0; i--) v = v * 256 + b[off + (le ? i : len - 1 - i)]
+            return v
+        }
+        END {
+            if (b[0] != 127 || b[1] != 69 || b[2] != 76 || b[3] != 70) { print "not an ELF binary"; exit 2 }
+            le = b[5] == 1
+            if (b[4] == 2) { phoff = u(32, 8); size = u(54, 2); count = u(56, 2) }
+            else { phoff = u(28, 4); size = u(42, 2); count = u(44, 2) }
+            for (i = 0; i < count; i++) if (u(phoff + i * size, 4) == 3) { print "it asks for a dynamic loader (PT_INTERP): not static"; exit 1 }
+        }'
+}
+
+check_static() { # check_static FILE
+    elf_is_static "$1" || return 1
+    echo "$(wc -c <"$1" | tr -d ' ') bytes, no dynamic loader"
+}
+
+# The host's own tools, when there is no Docker: the Makefile's targets.
+host_target() { run_quiet make --no-print-directory "$1"; }
+host_build() { host_target build && check_static "bin/$SLUG"; }
+
+docker_engine() {
+    command -v "$DOCKER" >/dev/null 2>&1 || { echo "no \`$DOCKER\` client on PATH"; return 1; }
+    "$DOCKER" info >/dev/null 2>&1 || { echo "the Docker engine does not answer (\`$DOCKER info\` failed)"; return 1; }
+}
+
+build_args() {
+    BUILD=(build --progress=plain --build-arg "VERSION=${VERSION:-verify}" --build-arg "COMMIT=${COMMIT:-verify}")
+    [ -n "${GO_IMAGE:-}" ] && BUILD+=(--build-arg "GO_IMAGE=$GO_IMAGE")
+    [ -n "${RUNTIME_IMAGE:-}" ] && BUILD+=(--build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE")
+    # Without a bridge network (dockerd --bridge=none) BuildKit's RUN steps need the host's.
+    if [ "${VERIFY_DOCKER_NETWORK:-}" = host ] ||
+        { [ -z "${VERIFY_DOCKER_NETWORK:-}" ] && ! "$DOCKER" network inspect bridge >/dev/null 2>&1; }; then
+        BUILD+=(--network host)
+    fi
+    # shellcheck disable=SC2206 # extra flags, split on spaces as make passes them
+    BUILD+=(${DOCKER_BUILD_ARGS:-})
+}
+
+# docker_build OUT ARGS...: start a BuildKit build in the background, its output in
+# OUT; its pid in BUILD_PID (killed on Ctrl-C or SIGTERM).
+docker_build() {
+    local out=$1
+    shift
+    DOCKER_BUILDKIT=1 "$DOCKER" "${BUILD[@]}" "$@" >"$out" 2>&1 </dev/null &
+    BUILD_PID=$!
+}
+
+# build_failure OUT: the failing step's own lines, or one line naming the fix when
+# the client cannot use BuildKit.
+build_failure() {
+    if grep -q "buildx component is missing" "$1"; then
+        echo "BuildKit is enabled but the buildx component is missing: install the buildx plugin" \
+            "(docker-buildx-plugin), or set DOCKER to a client that has one"
+    elif grep -Eq '^#[0-9]+ [0-9]+\.[0-9]+ ' "$1"; then
+        grep -E '^#[0-9]+ [0-9]+\.[0-9]+ ' "$1" | sed -E 's/^#[0-9]+ [0-9.]+ //' | tail -n 15
+    else
+        tail -n 15 "$1"
+    fi
+}
+
+image_build() {
+    docker_build "$WORK/build.out" -t "$IMAGE" .
+    CHILD=$BUILD_PID
+    wait "$CHILD" || { CHILD=""; build_failure "$WORK/build.out"; return 1; }
+    CHILD=""
+    echo "$IMAGE"
+}
+
+# The checks run beside the image build: BuildKit builds the stages they share
+# once, and the image steps below run while the tests do.
+start_checks() {
+    CHECKS_START=$(now)
+    docker_build "$WORK/checks.out" --target test .
+    CHECKS=$BUILD_PID
+}
+
+finish_checks() {
+    wait "$CHECKS"
+    local status=$?
+    CHECKS=""
+    if [ "$status" -eq 0 ]; then report ok "go checks" "$CHECKS_START" "gofmt, go vet, go test (the Dockerfile's test stage)"
+    else report FAIL "go checks" "$CHECKS_START" "$(build_failure "$WORK/checks.out")"; fi
+}
+
+inspect() { "$DOCKER" image inspect --format "$1" "$IMAGE"; }
+
+image_size() {
+    local bytes
+    bytes=$(inspect '{% raw %}{{.Size}}{% endraw %}') || return 1
+    awk -v b="$bytes" 'BEGIN { printf "%.2f MB\n", b / 1e6 }'
+}
+
+non_root_user() {
+    local user
+    user=$(inspect '{% raw %}{{.Config.User}}{% endraw %}') || return 1
+    if [ "$user" != "$RUN_AS_UID:$RUN_AS_UID" ]; then
+        echo "the image runs as ${user:-root (no USER)}; want $RUN_AS_UID:$RUN_AS_UID (run_as_uid;" \
+            "change it with \`copier update --data run_as_uid=N\`, never 0)"
+        return 1
+    fi
+    echo "USER $user"
+}
+
+# new_container: a fresh name, remembered before the container exists so cleanup finds it.
+new_container() {
+    COUNT=$((COUNT + 1))
+    NAME=verify-$RUN_ID-$COUNT
+    CONTAINERS="$CONTAINERS $NAME"
+}
+
+# The container the smoke run starts, created here (no network but loopback) so its
+# binary can be copied out first.
+image_binary() {
+    new_container
+    SMOKE=$NAME
+    run_quiet "$DOCKER" create --name "$SMOKE" --network none "$IMAGE"{% if c.app_kind == "cli" %} -version{% endif %} || return 1
+    run_quiet "$DOCKER" cp "$SMOKE:$BINARY" "$WORK/binary" || return 1
+    check_static "$WORK/binary"
+}
+
+{% if c.app_kind == "http" %}
+# The image's own HEALTHCHECK command (or, without one, the binary's -healthcheck
+# probe), run inside the running container: it asks /healthz on loopback. No shell
+# or curl in the image, and no port needs to be free on this machine.
+probe_command() {
+    local kind="" arg
+    PROBE=()
+    while IFS= read -r arg; do
+        [ -n "$arg" ] || continue
+        if [ -z "$kind" ]; then kind=$arg; else PROBE+=("$arg"); fi
+    done < <(inspect '{% raw %}{{with .Config.Healthcheck}}{{range .Test}}{{println .}}{{end}}{{end}}{% endraw %}')
+    case $kind in
+        CMD) ;;
+        CMD-SHELL) PROBE=(/bin/sh -c "${PROBE[*]}") ;;
+        *) PROBE=("$BINARY" -healthcheck) ;;  # no HEALTHCHECK (or NONE)
+    esac
+}
+
+smoke_run() {
+    local waited=0 probe
+    probe_command || return 1
+    run_quiet "$DOCKER" start "$SMOKE" || return 1
+    while [ "$waited" -lt 300 ]; do  # tenths of a second: 30 s at most
+        probe=$("$DOCKER" exec "$SMOKE" "${PROBE[@]}" 2>&1) && {
+            echo "\`${PROBE[*]}\` passed inside the container"
+            return 0
+        }
+        case $probe in *"flag provided but not defined"*|*"executable file not found"*|*"no such file"*)
+            echo "\`${PROBE[*]}\` cannot run in the image: $probe"
+            return 1 ;;
+        esac
+        if [ "$("$DOCKER" inspect --format '{% raw %}{{.State.Running}}{% endraw %}' "$SMOKE" 2>&1)" != true ]; then
+            echo "the container stopped; its log:"
+            "$DOCKER" logs "$SMOKE" 2>&1 | tail -n 10
+            return 1
+        fi
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    echo "\`${PROBE[*]}\` did not pass within 30 s: $probe"
+    "$DOCKER" logs "$SMOKE" 2>&1 | tail -n 10
+    return 1
+}
+{% else %}
+smoke_run() {
+    local output
+    run_quiet "$DOCKER" start --attach "$SMOKE" || return 1
+    output=$(cat "$WORK/out")
+    case $output in "$SLUG "*) echo "$output" ;; *) echo "-version printed: $output"; return 1 ;; esac
+}
+{% endif %}
+{% if uses_upx(c) %}
+
+# upx/upx#18902: packed Go binaries crashed when the environment and arguments
+# outgrew the stack the stub set aside. 200 variables of 2 kB each.
+upx_packed() {
+    local i
+    head -c 4096 "$WORK/binary" | grep -aq 'UPX!' || { echo "the image's binary is not UPX-packed"; return 1; }
+    for i in $(seq 1 200); do printf 'VERIFY_FILLER_%s=%02000d\n' "$i" 0; done >"$WORK/big.env"
+    new_container
+    run_quiet "$DOCKER" run --rm --name "$NAME" --network none --env-file "$WORK/big.env" "$IMAGE" -version || return 1
+    grep -q "^$SLUG " "$WORK/out" || { echo "the packed binary printed: $(cat "$WORK/out")"; return 1; }
+    echo "packed; ran with a 400 kB environment"
+}
+{% endif %}
+
+# -- the run --------------------------------------------------------------------
+
+IMAGE_STEPS=("docker build" "image size" "non-root user" "static binary" "smoke run"{% if uses_upx(c) %} "upx"{% endif %})
+
+echo "verify: checking $SLUG in $(pwd) (VERIFY=$MODE)"
+if reason=$(docker_engine); then
+    build_args
+    MADE=yes
+    start_checks
+    if step "docker build" image_build; then
+        step "image size" image_size
+        step "non-root user" non_root_user
+        if step "static binary" image_binary; then
+            step "smoke run" smoke_run
+{% if uses_upx(c) %}
+            step "upx" upx_packed
+{% endif %}
+        else
+            skip_all "the binary could not be read from the image" "${IMAGE_STEPS[@]:4}"
+        fi
+    else
+        skip_all "the image did not build" "${IMAGE_STEPS[@]:1}"
+    fi
+    remove_made
+    finish_checks
+else
+    if command -v go >/dev/null 2>&1 && command -v make >/dev/null 2>&1; then
+        step "gofmt" host_target fmt-check
+        step "go vet" host_target vet
+        step "go test" host_target test
+        step "static build" host_build
+    else
+        skip_all "needs Go and make on PATH, or Docker: install Go from https://go.dev/dl/" "go checks" "static build"
+    fi
+    skip_all "$reason: install Docker (https://docs.docker.com/engine/install/) and start its engine" "${IMAGE_STEPS[@]}"
+fi
+
+if [ "$FAILED" -gt 0 ] || { [ "$MODE" = strict ] && [ "$SKIPPED" -gt 0 ]; }; then
+    echo "verify: $OK ok, $FAILED failed, $SKIPPED skipped: NOT verified${MODE:+ (VERIFY=$MODE)}"
+    exit 1
+fi
+echo "verify: $OK ok, $FAILED failed, $SKIPPED skipped: verified"
