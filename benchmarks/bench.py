@@ -11,9 +11,15 @@ one-line change to main.go, time from `docker run` to the first 200, and the RSS
 the server after 1000 requests. Results: benchmarks/results/latest.json; rendered
 into docs/benchmarks.md and docs/img/benchmarks.png (report.py).
 
+And the cost of verification (the "verification" key of the results): `copier copy`
+with VERIFY=on from cold caches until its output says `verified`, against one cold
+`docker build` of the same service; then `make verify` after a one-line change, against
+a warm `docker build` of another one. It runs in a full run (not with --only), or alone
+with --only-verification (the variants already in the results file are kept).
+
 Not a test: it takes long (vfs storage, 2 cores) and its numbers depend on the machine.
 
-Usage: python benchmarks/bench.py [--repeats N] [--only PATTERN] [--render-only]
+Usage: python benchmarks/bench.py [--repeats N] [--only PATTERN | --only-verification] [--render-only]
 """
 
 from __future__ import annotations
@@ -32,7 +38,9 @@ import socket
 import subprocess
 import sys
 import tarfile
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,6 +183,39 @@ def one_line_change(source: str, marker: str) -> str:
             lines[i] = line.replace("Hello from ", f"Hello ({marker}) from ", 1)
             return "".join(lines)
     raise ValueError("main.go has no 'Hello from' line to change")
+
+
+def change_listening_message(source: str, marker: str) -> str:
+    """main.go with the "listening" log message changed on exactly one line.
+
+    It changes the binary but nothing the service's tests check (they check the
+    greeting), so `make verify` still passes after it.
+    """
+    lines = source.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if 'logger.Info("listening"' in line:
+            lines[i] = line.replace('"listening"', f'"listening ({marker})"', 1)
+            return "".join(lines)
+    raise ValueError('main.go has no logger.Info("listening" line to change')
+
+
+VERIFIED_RE = re.compile(r"^verify: (\d+) ok, 0 failed, 0 skipped: verified$")
+_VERIFY_STEP_RE = re.compile(r"^verify: \[\s*(ok|FAIL|skip)\s*\] (.+?)\s+(\d+(?:\.\d+)?)s(?:\s|$)")
+
+
+def parse_verify_output(output: str) -> dict[str, Any]:
+    """What scripts/verify.sh printed: its last line, whether that line says every step
+    passed (`verify: N ok, 0 failed, 0 skipped: verified`), and each step's seconds."""
+    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    summary = lines[-1] if lines else ""
+    steps: dict[str, float] = {}
+    statuses: dict[str, str] = {}
+    for line in lines:
+        if match := _VERIFY_STEP_RE.match(line):
+            statuses[match.group(2)] = match.group(1)
+            steps[match.group(2)] = float(match.group(3))
+    verified = bool(VERIFIED_RE.match(summary)) and bool(steps) and set(statuses.values()) == {"ok"}
+    return {"verified": verified, "summary": summary, "steps": steps}
 
 
 def seed_go_mod(go_version: str) -> str:
@@ -382,6 +423,188 @@ def official_images(variants: list[Variant]) -> dict[str, dict[str, Any]]:
     return table
 
 
+# -- verification: what proving the service costs ------------------------------
+
+VERIFICATION_TAG = "mgs-bench/verification:latest"
+
+
+def copier_executable() -> str:
+    """The copier next to this Python (the project's .venv), else the one on PATH."""
+    for candidate in (ROOT / ".venv" / "bin" / "copier", Path(sys.executable).parent / "copier"):
+        if candidate.exists():
+            return str(candidate)
+    found = shutil.which("copier")
+    if found is None:
+        raise RuntimeError("no copier executable (the project's .venv/bin/copier, or on PATH)")
+    return found
+
+
+def verification_env() -> dict[str, str]:
+    """What copier's verify task and `make verify` see: the stand-in builder, the host network."""
+    return {**ENV, "VERIFY": "on", "DOCKER": DOCKER, "GO_IMAGE": STANDIN_GO, "VERIFY_DOCKER_NETWORK": "host"}
+
+
+@dataclass
+class Timed:
+    seconds: float
+    returncode: int | None  # None: killed at the timeout
+    stdout: str
+    stderr: str
+    marks: dict[str, float]  # line prefix -> seconds from the start to the first stdout line with it
+
+
+def run_timed(argv: list[str], cwd: Path, env: dict[str, str], marks: tuple[str, ...] = (),
+              timeout: float = 1800) -> Timed:
+    """Run a command to its end, timing it and when stdout first shows each of `marks`.
+
+    Its own session, so a timeout stops it and its children (verify.sh traps SIGTERM and
+    removes what it made)."""
+    start = time.perf_counter()
+    seen: dict[str, float] = {}
+    lines: list[str] = []
+    timed_out = threading.Event()
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=err, text=True,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+        def stop() -> None:
+            timed_out.set()
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+        timer = threading.Timer(timeout, stop)
+        timer.start()
+        try:
+            for line in proc.stdout:
+                now = time.perf_counter() - start
+                lines.append(line)
+                for prefix in marks:
+                    if prefix not in seen and line.startswith(prefix):
+                        seen[prefix] = now
+            returncode = proc.wait()
+        finally:
+            timer.cancel()
+        seconds = time.perf_counter() - start
+        err.seek(0)
+        stderr = err.read()
+    return Timed(seconds, None if timed_out.is_set() else returncode, "".join(lines), stderr, seen)
+
+
+def _not_verified(what: str, timed: Timed, parsed: dict[str, Any]) -> str | None:
+    """Why a run that should end verified did not, in one line (None: it did)."""
+    if timed.returncode is None:
+        return f"{what}: stopped after {timed.seconds:.0f} s (timeout); last line {parsed['summary']!r}"
+    if timed.returncode != 0:
+        tail = " | ".join(timed.stderr.strip().splitlines()[-3:])
+        return f"{what}: exit {timed.returncode}; last line {parsed['summary']!r}; stderr: {tail[-500:]}"
+    if not parsed["verified"] and VERIFIED_RE.match(parsed["summary"]):
+        return f"{what}: output ended {parsed['summary']!r}, but its step lines read {parsed['steps'] or 'none'}"
+    if not parsed["verified"]:
+        return f"{what}: output ended {parsed['summary']!r}, not `verify: N ok, 0 failed, 0 skipped: verified`"
+    return None
+
+
+def git_commit_all(project: Path, message: str) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost",
+                        "-c", "commit.gpgsign=false", *args], cwd=project, check=True, capture_output=True, timeout=120)
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "--no-verify", "-m", message)
+
+
+def run_verification_once(work: Path, repeat: int, pairs: int) -> dict[str, Any]:
+    """One repeat: cold (copier copy with VERIFY=on vs a cold docker build), then `pairs` warm pairs."""
+    env = verification_env()
+    service = work / f"verified-{repeat}"
+    cold: dict[str, Any] = {}
+    warm: dict[str, Any] = {"pairs": []}
+    run = {"repeat": repeat, "cold": cold, "warm": warm}
+    build_args = {"GO_IMAGE": STANDIN_GO}
+    try:
+        # Cold: empty BuildKit caches (the Go build cache mounts too) before each.
+        docker("builder", "prune", "-af")
+        copy = run_timed([copier_executable(), "copy", "--trust", "--defaults", "--vcs-ref", "HEAD",
+                          str(ROOT), str(service)], work, env, marks=("verify: checking",))
+        parsed = parse_verify_output(copy.stdout)
+        cold.update(copier_verify_s=copy.seconds, generate_s=copy.marks.get("verify: checking"),
+                    verify_steps=parsed["steps"], verify_summary=parsed["summary"])
+        if error := _not_verified("copier copy with VERIFY=on", copy, parsed):
+            cold["error"], cold["output_tail"] = error, copy.stdout.splitlines()[-20:]
+        if not (service / "Dockerfile").exists():
+            raise RuntimeError(f"copier copy made no service: {copy.stderr.strip()[-500:]}")
+        docker("builder", "prune", "-af")
+        cold["cold_build_s"] = timed_build(service / "Dockerfile", service, VERIFICATION_TAG, build_args, no_cache=True)
+    except Exception as exc:
+        cold["error"] = str(exc)[-2000:]
+        warm["error"] = "not measured: the cold part failed"
+        return run
+    try:
+        git_commit_all(service, "generated by copier")  # `git describe` for make's VERSION
+        program = (service / "main.go").read_text()
+        # The test stage has not run since the plain cold build: its first run is not warm.
+        first = run_timed(["make", "--no-print-directory", "verify"], service, env)
+        warm["first_make_verify_s"] = first.seconds
+        if error := _not_verified("first make verify", first, parse_verify_output(first.stdout)):
+            warm["output_tail"] = first.stdout.splitlines()[-20:]
+            raise RuntimeError(error)
+        for _ in range(pairs):
+            pair: dict[str, Any] = {}
+            warm["pairs"].append(pair)
+            (service / "main.go").write_text(change_listening_message(program, f"verify {secrets.token_hex(6)}"))
+            timed = run_timed(["make", "--no-print-directory", "verify"], service, env)
+            parsed = parse_verify_output(timed.stdout)
+            pair.update(make_verify_s=timed.seconds, verify_steps=parsed["steps"], verify_summary=parsed["summary"])
+            if error := _not_verified("make verify", timed, parsed):
+                pair["error"], pair["output_tail"] = error, timed.stdout.splitlines()[-20:]
+            (service / "main.go").write_text(change_listening_message(program, f"build {secrets.token_hex(6)}"))
+            pair["docker_build_s"] = timed_build(service / "Dockerfile", service, VERIFICATION_TAG, build_args,
+                                                 no_cache=False)
+    except Exception as exc:
+        warm["error"] = str(exc)[-2000:]
+    return run
+
+
+def measure_verification(repeats: int, pairs: int, progress: Any = None) -> dict[str, Any]:
+    """The verification part: `repeats` runs, each in a fresh folder; raw seconds per run."""
+    def quiet(*argv: str) -> str:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+        return proc.stdout.strip() if proc.returncode == 0 else "unknown"
+
+    verification: dict[str, Any] = {
+        "environment": {
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "template": "git " + quiet("git", "-C", str(ROOT), "describe", "--always", "--dirty"),
+            "copier": quiet(copier_executable(), "--version"),
+            "docker_server": docker("version", "--format", "{{.Server.Version}}", check=False).stdout.strip(),
+            "storage_driver": docker("info", "--format", "{{.Driver}}", check=False).stdout.strip(),
+            "go_image": STANDIN_GO,
+            "cpus": os.cpu_count(),
+            "load_average_at_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "repeats": repeats,
+            "warm_pairs_per_repeat": pairs,
+        },
+        "runs": [],
+    }
+    try:
+        for repeat in range(1, repeats + 1):
+            print(f"bench: [{repeat}/{repeats}] verification (cold, then {pairs} warm pairs) ...", flush=True)
+            with tempfile.TemporaryDirectory(prefix="mgs-bench-verify-") as tmp:
+                run = run_verification_once(Path(tmp), repeat, pairs)
+            verification["runs"].append(run)
+            print(f"bench:   {json.dumps(run)}", flush=True)
+            if progress is not None:
+                progress(verification)
+    finally:
+        docker("rmi", VERIFICATION_TAG, check=False)
+        free_build_disk()
+    verification["environment"]["load_average_at_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return verification
+
+
 NOTES = [
     "Every variant builds the same program: the template's http main.go (default answers). The seeds' "
     "Dockerfiles build it with their own commands (a go.mod with `module app` stands in for their GOPATH "
@@ -415,19 +638,27 @@ def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     merged = {**old, "variants": variants, "notes": new["notes"]}
     merged["official_images"] = {**old.get("official_images", {}), **new["official_images"]}
     merged["environment"] = {**old["environment"], "merged_at": new["environment"]["date"]}
+    if new.get("verification"):  # measured in this run: it replaces the old one
+        merged["verification"] = new["verification"]
     return merged
 
 
-def render(results: dict[str, Any]) -> None:
+def render(results: dict[str, Any], chart: bool = True) -> None:
+    """docs/benchmarks.md, and the chart unless `chart` is false (nothing it shows was measured)."""
     results["notes"] = NOTES  # the method's description as the script now states it
     known = {v.name: v for v in all_variants()}
     for entry in results["variants"]:
         if entry["name"] in known:
             entry["final_standin"] = known[entry["name"]].final_standin()
     report.summarize(results)
-    DOCS_CHART.parent.mkdir(parents=True, exist_ok=True)
-    report.render_chart(results, str(DOCS_CHART))
+    if chart and any(v.get("median", {}).get("image_bytes") is not None for v in results["variants"]):
+        DOCS_CHART.parent.mkdir(parents=True, exist_ok=True)
+        report.render_chart(results, str(DOCS_CHART))
     DOCS_PAGE.write_text(report.render_markdown(results))
+
+
+def all_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    return results.get("targets", []) + results.get("verification", {}).get("targets", [])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -438,6 +669,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=RESULTS, help="results file (default benchmarks/results/latest.json)")
     parser.add_argument("--merge", action="store_true",
                         help="keep the other variants already in the results file (re-measure only --only's)")
+    parser.add_argument("--only-verification", action="store_true",
+                        help="measure only the cost of verification; the variants in the results file are kept")
+    parser.add_argument("--skip-verification", action="store_true",
+                        help="a full run without the verification part (the one in the results file is kept "
+                             "with --merge)")
+    parser.add_argument("--verification-pairs", type=int, default=3, metavar="N",
+                        help="warm pairs (make verify, docker build) per repeat (default 3)")
     args = parser.parse_args(argv)
 
     if args.render_only:
@@ -448,6 +686,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    if args.verification_pairs < 1:
+        parser.error("--verification-pairs must be at least 1")
+    if args.only_verification and (args.only is not None or args.skip_verification):
+        parser.error("--only-verification measures no variant: not with --only or --skip-verification")
+    if args.only_verification:
+        return verification_only(args)
 
     variants = select(all_variants(), args.only)
     missing = [image for image in sorted({i for v in variants for i in v.build_args.values()})
@@ -505,15 +749,51 @@ def main(argv: list[str] | None = None) -> int:
         for variant in variants:
             docker("rmi", f"mgs-bench/{variant.name}:latest", check=False)
 
+    # The verification part belongs to a full run; with --only, the variants are the point.
+    if args.only is None and not args.skip_verification:
+        def save(verification: dict[str, Any]) -> None:
+            partial.write_text(json.dumps({**results, "verification": verification}, indent=2) + "\n")
+
+        results["verification"] = measure_verification(args.repeats, args.verification_pairs, save)
+
     if args.merge and args.results.exists():
         results = merge(json.loads(args.results.read_text()), results)
     render(results)
     args.results.write_text(json.dumps(results, indent=2) + "\n")
     partial.unlink(missing_ok=True)
-    for target in results["targets"]:
+    for target in all_targets(results):
         print(f"bench: {target['status']:4}  {target['claim']}: {target['detail']}")
     print(f"bench: wrote {args.results}, {DOCS_PAGE.relative_to(ROOT)}, {DOCS_CHART.relative_to(ROOT)}")
     return 0
+
+
+def verification_only(args: argparse.Namespace) -> int:
+    """--only-verification: measure the verification part, keep everything else in the results file."""
+    if docker("image", "inspect", STANDIN_GO, check=False).returncode != 0:
+        print(f"bench: missing stand-in image {STANDIN_GO}: run `make standin-images` first", file=sys.stderr)
+        return 2
+    if args.results.exists():
+        results = json.loads(args.results.read_text())
+    else:
+        results = {"environment": {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")},
+                   "reference": report.REFERENCE, "variants": [], "official_images": {}, "notes": NOTES}
+    partial = args.results.with_suffix(".partial.json")
+    partial.parent.mkdir(parents=True, exist_ok=True)
+
+    def save(verification: dict[str, Any]) -> None:
+        partial.write_text(json.dumps({**results, "verification": verification}, indent=2) + "\n")
+
+    results["verification"] = measure_verification(args.repeats, args.verification_pairs, save)
+    render(results, chart=False)  # the variants, and so the chart, are unchanged
+    args.results.write_text(json.dumps(results, indent=2) + "\n")
+    partial.unlink(missing_ok=True)
+    for target in results["verification"]["targets"]:
+        print(f"bench: {target['status']:4}  {target['claim']}: {target['detail']}")
+        if target["why_not"]:
+            print(f"bench:       why: {target['why_not']}")
+    print(f"bench: wrote {args.results}, {DOCS_PAGE.relative_to(ROOT)}")
+    errors = report.verification_errors(results["verification"])
+    return 1 if errors["cold"] or errors["warm"] else 0
 
 
 if __name__ == "__main__":

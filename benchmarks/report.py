@@ -59,6 +59,8 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     for variant in variants:
         variant["ratio"] = ratios(variant["median"], reference)
     results["targets"] = evaluate_targets(results)
+    if results.get("verification"):
+        summarize_verification(results["verification"])
     return results
 
 
@@ -160,6 +162,200 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+# -- verification: the cost of proving the service ------------------------------
+
+VERIFY_COLD_MAX = 1.3  # copier copy with VERIFY=on / one cold docker build
+VERIFY_WARM_MAX = 2.5  # make verify after a one-line change / one warm docker build
+# verify.sh's steps for its image build and its go checks; its other steps check the built image.
+_BUILD_STEP, _CHECKS_STEP = "docker build", "go checks"
+
+
+def _measured(entries: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The entries that measured something: a cold run or warm pair with an error counts for nothing."""
+    return [e for e in entries if e and not e.get("error")]
+
+
+def step_medians(step_maps: Iterable[Mapping[str, float]]) -> dict[str, float | None]:
+    """Per-step medians of verify.sh's step seconds, steps in the order they first appear."""
+    maps = list(step_maps)
+    names = list(dict.fromkeys(name for steps in maps for name in steps))
+    return {name: median(steps.get(name) for steps in maps) for name in names}
+
+
+def summarize_verification(verification: dict[str, Any]) -> dict[str, Any]:
+    """Medians, the two ratios and the two targets of the verification runs, in place; returns it.
+
+    Each run (one per repeat) holds `cold` (copier copy with VERIFY=on, then one cold
+    docker build) and `warm` (pairs: `make verify`, then a docker build, each after a
+    one-line change). A part that did not verify carries an `error` and counts for no median.
+    """
+    runs = verification.get("runs", [])
+    colds = _measured(r.get("cold", {}) for r in runs)
+    pairs = _measured(p for r in runs for p in r.get("warm", {}).get("pairs", []))
+    verification["median"] = m = {
+        "copier_verify_s": median(c.get("copier_verify_s") for c in colds),
+        "generate_s": median(c.get("generate_s") for c in colds),
+        "cold_build_s": median(c.get("cold_build_s") for c in colds),
+        "make_verify_s": median(p.get("make_verify_s") for p in pairs),
+        "warm_build_s": median(p.get("docker_build_s") for p in pairs),
+    }
+    verification["steps"] = {
+        "cold": step_medians(c.get("verify_steps", {}) for c in colds),
+        "warm": step_medians(p.get("verify_steps", {}) for p in pairs),
+    }
+    verification["ratio"] = {"cold": ratio(m["copier_verify_s"], m["cold_build_s"]),
+                             "warm": ratio(m["make_verify_s"], m["warm_build_s"])}
+    verification["counts"] = {"cold": len(colds), "warm": len(pairs)}
+    verification["targets"] = evaluate_verification_targets(verification)
+    return verification
+
+
+def verification_errors(verification: Mapping[str, Any]) -> dict[str, list[str]]:
+    """What did not verify (or could not be measured), per part: cold and warm."""
+    runs = verification.get("runs", [])
+    cold = [r["cold"]["error"] for r in runs if r.get("cold", {}).get("error")]
+    warm = [r["warm"]["error"] for r in runs if r.get("warm", {}).get("error")]
+    warm += [p["error"] for r in runs for p in r.get("warm", {}).get("pairs", []) if p.get("error")]
+    return {"cold": cold, "warm": warm}
+
+
+def _step_split(steps: Mapping[str, float | None]) -> tuple[float | None, float | None, float | None]:
+    """(the docker build step, the go checks step, the image checks after the build together)."""
+    others = [v for k, v in steps.items() if k not in (_BUILD_STEP, _CHECKS_STEP) and v is not None]
+    return steps.get(_BUILD_STEP), steps.get(_CHECKS_STEP), (sum(others) if others else None)
+
+
+def _secs(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} s"
+
+
+def _steps_why(build: float | None, checks: float | None, image: float | None) -> str:
+    """Where verify.sh's seconds went: the go checks run beside the image steps and report at the end,
+    so what they add is the wait after the image side (build, then its checks) was done."""
+    text = (f"the image checks after it {_secs(image)}, the go checks beside them {_secs(checks)} "
+            "(verify.sh's start to its end)")
+    if None not in (build, checks, image) and checks > build + image:
+        text += f": verify.sh waited {_secs(checks - build - image)} for the go checks after the image side was done"
+    return text + "."
+
+
+def _verify_cold_why_not(v: Mapping[str, Any]) -> str:
+    """Why copier copy with VERIFY=on is over budget: where its seconds went."""
+    m = v["median"]
+    build, checks, image = _step_split(v["steps"]["cold"])
+    allowed = VERIFY_COLD_MAX * m["cold_build_s"]
+    text = f"{VERIFY_COLD_MAX:g}x the cold build is {_secs(allowed)}, {_secs(m['copier_verify_s'] - allowed)} less"
+    if m["generate_s"] is not None:
+        text += (f". Of copier's {_secs(m['copier_verify_s'])}, generating the service took {_secs(m['generate_s'])} "
+                 f"and verify.sh {_secs(m['copier_verify_s'] - m['generate_s'])}")
+    return text + (f": its docker build step {_secs(build)} (the plain cold build: {_secs(m['cold_build_s'])}), "
+                   + _steps_why(build, checks, image))
+
+
+def _verify_warm_why_not(v: Mapping[str, Any]) -> str:
+    """Why make verify is over budget: where its seconds went."""
+    m = v["median"]
+    build, checks, image = _step_split(v["steps"]["warm"])
+    allowed = VERIFY_WARM_MAX * m["warm_build_s"]
+    return (f"{VERIFY_WARM_MAX:g}x the warm build is {_secs(allowed)}, {_secs(m['make_verify_s'] - allowed)} less. "
+            f"make verify's docker build step took {_secs(build)} (the plain warm build: {_secs(m['warm_build_s'])}), "
+            + _steps_why(build, checks, image))
+
+
+def _verification_target(name: str, claim: str, measured: float | None, threshold: float,
+                         detail: Callable[[], str], why_not: Callable[[], str], errors: Sequence[str]) -> dict:
+    """A verification target, as `_target` (at most the threshold); a run that did not verify fails it,
+    whatever the ratio of the others."""
+    target = _target(name, claim, measured, threshold, operator.le, detail, why_not)
+    if errors:
+        target["status"] = "FAIL"
+        target["detail"] = target["detail"] or "not measured"
+        target["why_not"] = f"{len(errors)} did not verify: " + "; ".join(" ".join(e.split()) for e in errors)
+    return target
+
+
+def evaluate_verification_targets(verification: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Cold and warm: each ratio at most its threshold, and every run verified."""
+    m, r = verification["median"], verification["ratio"]
+    errors = verification_errors(verification)
+    return [
+        _verification_target(
+            "verify-cold", f"cold: `copier copy` with VERIFY=on, until a verified image, within "
+                           f"{VERIFY_COLD_MAX:g}x one cold `docker build`",
+            r["cold"], VERIFY_COLD_MAX,
+            lambda: f"copier copy + verify {_secs(m['copier_verify_s'])} / cold docker build "
+                    f"{_secs(m['cold_build_s'])} = {r['cold']:.2f}x",
+            lambda: _verify_cold_why_not(verification), errors["cold"],
+        ),
+        _verification_target(
+            "verify-warm", f"warm: `make verify` after a one-line change within {VERIFY_WARM_MAX:g}x "
+                           "one warm `docker build`",
+            r["warm"], VERIFY_WARM_MAX,
+            lambda: f"make verify {_secs(m['make_verify_s'])} / warm docker build "
+                    f"{_secs(m['warm_build_s'])} = {r['warm']:.2f}x",
+            lambda: _verify_warm_why_not(verification), errors["warm"],
+        ),
+    ]
+
+
+def render_verification(verification: Mapping[str, Any]) -> list[str]:
+    """The page's section on what proving the service costs: its two targets and their seconds."""
+    m, r = verification.get("median", {}), verification.get("ratio", {})
+    counts = verification.get("counts", {})
+    steps = verification.get("steps", {})
+    cold_steps, warm_steps = steps.get("cold", {}), steps.get("warm", {})
+    env = verification.get("environment", {})
+    lines = [
+        "## Verification: the cost of proving the service",
+        "",
+        "`copier copy` with `VERIFY=on` ends by running the new service's own `scripts/verify.sh`: the image "
+        "build and, beside it, gofmt, go vet and go test in the Dockerfile's test stage; then the image's size, "
+        "its non-root user, its static binary and a smoke run. `make verify` runs the same script after every "
+        "change. Both are measured against a plain `docker build` of the same generated service (default answers) "
+        f"in the same run: medians of **{counts.get('cold', 0)}** cold run{'' if counts.get('cold') == 1 else 's'} "
+        f"and **{counts.get('warm', 0)}** warm pair{'' if counts.get('warm') == 1 else 's'}.",
+        "",
+        "| Target | Status | Measured |",
+        "| --- | --- | --- |",
+    ]
+    targets = verification.get("targets", [])
+    for target in targets:
+        lines.append(f"| {_escape(target['claim'])} | **{target['status']}** | {_escape(target['detail']) or '–'} |")
+    failed = [t for t in targets if t.get("why_not")]
+    if failed:
+        lines += ["", "Why the failing targets fail, from the same figures:", ""]
+        lines += [f"- {t['claim']}: {t['why_not']}" for t in failed]
+    lines += [
+        "",
+        "| Seconds (medians) | Cold | Warm |",
+        "| --- | ---: | ---: |",
+        f"| with verification: `copier copy` (cold), `make verify` (warm) | {_secs(m.get('copier_verify_s'))} "
+        f"| {_secs(m.get('make_verify_s'))} |",
+        f"| plain `docker build` | {_secs(m.get('cold_build_s'))} | {_secs(m.get('warm_build_s'))} |",
+        f"| ratio | {fmt_ratio(r.get('cold'))} | {fmt_ratio(r.get('warm'))} |",
+        f"| copier generating the service, before verify.sh starts | {_secs(m.get('generate_s'))} | – |",
+    ]
+    for name in dict.fromkeys([*cold_steps, *warm_steps]):
+        lines.append(f"| verify.sh step: {_escape(name)} | {_secs(cold_steps.get(name))} "
+                     f"| {_secs(warm_steps.get(name))} |")
+    lines += [
+        "",
+        "Cold: `docker builder prune -af` first, so the Go build cache mounts start empty; then `copier copy "
+        "--trust --defaults --vcs-ref HEAD` with `VERIFY=on` until it returns, its output ending "
+        "`verify: N ok, 0 failed, 0 skipped: verified` (generating the service included); then `docker builder "
+        "prune -af` again and `docker build --no-cache` of the generated service. Warm: the service committed to "
+        "git and `make verify` run once, untimed (the test stage's first run after the plain build); then per pair "
+        "the `listening` log message in main.go changed to a new text and `make verify` timed, changed again and "
+        "`docker build` timed. Step seconds are verify.sh's own: its go checks run beside the image steps and are "
+        "reported at its end, so the steps do not add up.",
+    ]
+    facts = [f"{key.replace('_', ' ')}: {env[key]}" for key in
+             ("date", "template", "storage_driver", "load_average_at_start", "load_average_at_end") if key in env]
+    if facts:
+        lines += ["", "Measured " + "; ".join(facts) + "."]
+    return lines
+
+
 # -- formatting ----------------------------------------------------------------
 
 def fmt_bytes(value: float | None) -> str:
@@ -248,6 +444,10 @@ def render_markdown(results: Mapping[str, Any], chart_path: str = "img/benchmark
         "Rebuild: the next build after changing one string in main.go. "
         "docker run to first 200: from starting `docker run` to the first 200 answer to `GET /` on the host network. "
         "RSS: VmRSS of the container's main process after 1000 keep-alive `GET /` requests.",
+    ]
+    if results.get("verification"):
+        lines += [""] + render_verification(results["verification"])
+    lines += [
         "",
         "## Variants",
         "",

@@ -19,15 +19,15 @@ from jinja2.ext import Extension
 HOOKS_DIR = Path(__file__).resolve().parent
 
 
-def _own_service_template() -> ModuleType:
-    """This template release's service_template.py, loaded from this folder by path.
+def _service_template_in(hooks_dir: Path) -> ModuleType:
+    """A template release's service_template.py, loaded from its hooks folder by path.
 
-    `copier update` renders the old release and then the new one in one process:
-    a plain `import service_template` would hand the new release the old release's
-    module (Python caches it by name), so improvements to base images or build
-    flags would never reach an updated service. One module per file and content.
+    `copier update` and `cruft update` render the old release and then the new one in
+    one process: a plain `import service_template` would hand the new release the old
+    release's module (Python caches it by name), so improvements to base images or
+    build flags would never reach an updated service. One module per file and content.
     """
-    path = HOOKS_DIR / "service_template.py"
+    path = hooks_dir / "service_template.py"
     name = f"service_template_{hashlib.sha256(str(path).encode() + path.read_bytes()).hexdigest()[:16]}"
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, path)
@@ -38,7 +38,29 @@ def _own_service_template() -> ModuleType:
     return sys.modules[name]
 
 
-service_template = _own_service_template()
+def _rendering_hooks_dir() -> Path:
+    """The hooks folder of the release being rendered now.
+
+    copier loads this file by path for each release, so HOOKS_DIR is right. cookiecutter
+    imports it by name (`hooks.jinja_ext`), and cruft update imports it once for both
+    releases: this module, and HOOKS_DIR, stay the old release's. But cookiecutter
+    renders a release's files from inside its template folder and its hooks from its
+    root: the nearest folder above the working directory with hooks/service_template.py
+    and cookiecutter.json is the release being rendered.
+    """
+    if __name__ == "hooks.jinja_ext":  # imported by name: cookiecutter or cruft
+        here = Path.cwd()
+        for folder in (here, *here.parents):
+            if (folder / "hooks" / "service_template.py").is_file() and (folder / "cookiecutter.json").is_file():
+                return folder / "hooks"
+    return HOOKS_DIR
+
+
+def _current_service_template() -> ModuleType:
+    return _service_template_in(_rendering_hooks_dir())
+
+
+service_template = _service_template_in(HOOKS_DIR)
 
 _GLOBALS = (
     "validation_error",
@@ -51,22 +73,46 @@ _GLOBALS = (
     "go_flags",
     "go_ldflags",
     "truthy",
+    "changed_answer_error",
 )
+
+
+def recorded_answer(dst_path: Any, answers_file: Any, name: str) -> Any:
+    """The answer the service's answers file holds for `name`, or None (a new service,
+    or one of copier's throwaway renders of a release during an update)."""
+    import yaml
+
+    try:
+        recorded = yaml.safe_load(Path(str(dst_path), str(answers_file)).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    return recorded.get(name) if isinstance(recorded, dict) else None
+
+
+def _per_release(name: str) -> Any:
+    """Template global `name`, looked up in the release being rendered at each call."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(_current_service_template(), name)(*args, **kwargs)
+
+    call.__name__ = name
+    return call
 
 
 class GoServiceExtension(Extension):
     """Adds the `service_slug` filter and the helpers in `_GLOBALS` to the environment.
 
-    `template_hooks_dir` tells cookiecutter's hook scripts where this code lives:
+    `template_hooks_dir()` tells cookiecutter's hook scripts where this code lives:
     they run from a temporary copy, and cruft's context has no `_repo_dir`.
     """
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
-        environment.filters["service_slug"] = service_template.service_slug
-        environment.globals["template_hooks_dir"] = str(HOOKS_DIR)
+        environment.filters["service_slug"] = _per_release("service_slug")
+        environment.globals["template_hooks_dir"] = lambda: str(_rendering_hooks_dir())
+        environment.globals["recorded_answer"] = recorded_answer
         for name in _GLOBALS:
-            environment.globals[name] = getattr(service_template, name)
+            environment.globals[name] = _per_release(name)
 
 
 try:  # copier only: cookiecutter needs no copier package installed.

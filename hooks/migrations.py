@@ -1,4 +1,5 @@
-"""Answer migrations: copier runs them from `_migrations` (copier.yml) before an update.
+"""Answer migrations and update checks: copier runs them from `_migrations` (copier.yml)
+before an update.
 
 When a question is renamed between two releases, a service generated with the old
 release has the old key in its answers file. Without a migration, `copier update`
@@ -70,6 +71,40 @@ def _check_same_answers(before: str, after: str, old: str, new: str) -> None:
         raise MigrationError(f"renaming {old!r} to {new!r} would change other answers; the file is left as it was")
 
 
+def main_package_error(project: Path, recorded: str, asked: str) -> str:
+    """Why updating with main_package `asked` (or the `recorded` answer when none is
+    asked) would build the wrong package main, or '' when it is safe."""
+    wanted = asked or recorded or "."
+    if wanted == ".":
+        if (project / "main.go").exists():
+            return ""
+        moved = sorted(
+            path.parent.relative_to(project) for path in project.glob("cmd/*/main.go")
+        )
+        if moved:
+            return (
+                f"main.go has moved to {moved[0]}/: tell the template, or the update brings back a root "
+                f"main.go that builds instead of yours: copier update --data main_package=./{moved[0]}"
+            )
+        return ""
+    folder = project / wanted
+    if not any(folder.glob("*.go")):
+        return (
+            f"main_package is {wanted}, which has no Go files: move main.go there first "
+            f"(git mv main.go main_test.go {wanted}/), commit, then update"
+        )
+    return ""
+
+
+def recorded_answer(answers_text: str, key: str) -> str:
+    """A top-level answer as text ('' when absent): the answers file is flat YAML."""
+    import yaml
+
+    loaded = yaml.safe_load(answers_text) or {}
+    value = loaded.get(key, "") if isinstance(loaded, dict) else ""
+    return "" if value is None else str(value)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Migrate a service's copier answers file between template releases.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -77,7 +112,22 @@ def main(argv: list[str] | None = None) -> int:
     rename.add_argument("answers_file", type=Path)
     rename.add_argument("old")
     rename.add_argument("new")
+    check = commands.add_parser("check-main-package", help="refuse an update that would build the wrong package main")
+    check.add_argument("answers_file", type=Path)
+    check.add_argument("asked", help="main_package given with --data ('' when not)")
     args = parser.parse_args(argv)
+
+    if args.command == "check-main-package":
+        try:
+            recorded = recorded_answer(args.answers_file.read_text(encoding="utf-8"), "main_package")
+        except OSError as exc:
+            print(f"migration: {exc}", file=sys.stderr)
+            return 1
+        error = main_package_error(args.answers_file.resolve().parent, recorded, args.asked)
+        if error:
+            print(f"update refused, nothing changed: {error}", file=sys.stderr)
+            return 1
+        return 0
 
     try:
         text = args.answers_file.read_text(encoding="utf-8")

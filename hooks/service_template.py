@@ -49,6 +49,8 @@ _TEXT_FORBIDDEN = set('"\\$`{}%<>')
 _SLUG_RE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 _MODULE_ELEMENT_RE = re.compile(r"[A-Za-z0-9_~-]+(\.[A-Za-z0-9_~-]+)*")
 _HOST_RE = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+")
+# `.` or a folder below the module root, e.g. ./cmd/billing-api (no `..`, no trailing `/`).
+_MAIN_PACKAGE_RE = re.compile(r"\.|\./[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
 _GO_VERSION_RE = re.compile(r"1\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?")
 # A whole number as it will be written into the files: no sign, spaces or leading zeros.
 _NUMBER_RE = re.compile(r"0|[1-9][0-9]*")
@@ -170,6 +172,11 @@ def validation_error(name: str, value: Any) -> str:
         return ""
     if name == "module_path":
         return module_path_error(str(value))
+    if name == "main_package":
+        text = str(value)
+        if not _MAIN_PACKAGE_RE.fullmatch(text) or "/../" in f"{text}/" or len(text) > 100:
+            return f"main_package: use . or a folder such as ./cmd/billing-api (got {_shown(value)})."
+        return ""
     if name == "http_port":
         return _int_error(name, value, 1, 65535)[1]
     if name == "run_as_uid":
@@ -193,6 +200,22 @@ def validation_error(name: str, value: Any) -> str:
             return ""
         return f"{name} must be true or false (got {_shown(value)})."
     return ""
+
+
+# Answers the service's own code depends on: main.go is the team's from creation on, so
+# the template cannot follow a change of these (an http server stays one).
+FIXED_ANSWERS = ("app_kind",)
+
+
+def changed_answer_error(name: str, value: Any, recorded: Any) -> str:
+    """Why `value` may not replace the answer `recorded` at creation ('' when it may)."""
+    if name not in FIXED_ANSWERS or recorded is None or str(value) == str(recorded):
+        return ""
+    kinds = {"http": "an http server", "cli": "a command-line tool"}
+    return (
+        f"{name}: cannot change from {recorded} to {value} on update: main.go is yours and stays "
+        f"{kinds.get(str(recorded), str(recorded))}. Start a new service instead."
+    )
 
 
 def all_validation_errors(answers: Mapping[str, Any]) -> list[str]:

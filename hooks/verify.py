@@ -22,12 +22,15 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 SCRIPT = Path("scripts", "verify.sh")
 MODES = ("on", "off", "strict")
+# The longest a verification may take: a cold build with UPX --best is a few minutes here.
+SCRIPT_TIMEOUT = 3600
 
 
 def closing_line(status: int, mode: str) -> str:
@@ -61,12 +64,17 @@ def run_script(project: Path, mode: str) -> int:
         child.send_signal(signum)
 
     previous = signal.signal(signal.SIGTERM, forward)
+    deadline = time.monotonic() + SCRIPT_TIMEOUT
     try:
         while True:
             try:
-                return child.wait()
+                return child.wait(timeout=max(deadline - time.monotonic(), 0))
             except KeyboardInterrupt:  # Ctrl-C reached the script too; wait for its cleanup
                 continue
+            except subprocess.TimeoutExpired:
+                print(f"verify: gave up after {SCRIPT_TIMEOUT} s; stopping it (it removes what it made)")
+                child.terminate()
+                deadline = time.monotonic() + 120
     finally:
         signal.signal(signal.SIGTERM, previous)
 

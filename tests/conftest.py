@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import struct
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +40,41 @@ def need(tool: str, why: str, search_path: str | None = None) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def elf_is_static(header: bytes) -> bool:
+    """True when an ELF file (its first bytes) has no PT_INTERP program header: it needs no
+    dynamic loader. The tests' own reading, independent of scripts/verify.sh's."""
+    assert header[:4] == b"\x7fELF", "not an ELF binary"
+    is64, order = header[4] == 2, "<" if header[5] == 1 else ">"
+    if is64:
+        (phoff,) = struct.unpack_from(order + "Q", header, 0x20)
+        phentsize, phnum = struct.unpack_from(order + "HH", header, 0x36)
+    else:
+        (phoff,) = struct.unpack_from(order + "I", header, 0x1C)
+        phentsize, phnum = struct.unpack_from(order + "HH", header, 0x2A)
+    pt_interp = 3
+    return all(struct.unpack_from(order + "I", header, phoff + i * phentsize)[0] != pt_interp for i in range(phnum))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_200(url: str, limit: float) -> float | None:
+    """Seconds until url answered 200, or None if it did not within limit."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                if resp.status == 200:
+                    return time.monotonic() - start
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.1)
+    return None
 
 
 def run(argv: list[str], cwd: Path, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

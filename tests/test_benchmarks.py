@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -277,3 +278,233 @@ def test_committed_results_render_to_the_committed_page():
         pytest.skip("no benchmark results committed yet (make bench)")
     data = json.loads(latest.read_text())
     assert (ROOT / "docs" / "benchmarks.md").read_text() == report.render_markdown(report.summarize(data))
+
+
+# -- verification: the cost of proving the service --------------------------------
+
+STEPS = {"go checks": 90.0, "docker build": 80.0, "image size": 0.1, "non-root user": 0.1,
+         "static binary": 1.0, "smoke run": 0.8}
+
+
+def verification(cold=None, pairs=None, **overrides):
+    """One repeat's raw figures: copier 100 s vs a cold build 80 s; three warm pairs, medians 22 s vs 10 s."""
+    cold = {"copier_verify_s": 100.0, "generate_s": 2.0, "cold_build_s": 80.0, "verify_steps": STEPS,
+            "verify_summary": "verify: 6 ok, 0 failed, 0 skipped: verified", **(cold or {})}
+    if pairs is None:
+        pairs = [{"make_verify_s": s, "docker_build_s": b, "verify_steps": {"docker build": s - 4, "go checks": s}}
+                 for s, b in ((20.0, 10.0), (24.0, 12.0), (22.0, 8.0))]
+    data = {"environment": {"date": "2025-01-02T00:00:00+00:00", "template": "git abc1234", "storage_driver": "vfs"},
+            "runs": [{"repeat": 1, "cold": cold, "warm": {"first_make_verify_s": 40.0, "pairs": pairs}}]}
+    data.update(overrides)
+    return data
+
+
+def test_verification_medians_ratios_and_passing_targets():
+    v = report.summarize_verification(verification())
+    assert v["median"] == {"copier_verify_s": 100.0, "generate_s": 2.0, "cold_build_s": 80.0,
+                           "make_verify_s": 22.0, "warm_build_s": 10.0}
+    assert v["ratio"] == {"cold": pytest.approx(1.25), "warm": pytest.approx(2.2)}
+    assert v["counts"] == {"cold": 1, "warm": 3}
+    assert v["steps"]["warm"] == {"docker build": 18.0, "go checks": 22.0}
+    targets = {t["name"]: t for t in v["targets"]}
+    assert [t["status"] for t in targets.values()] == ["PASS", "PASS"]
+    assert targets["verify-cold"]["threshold"] == 1.3 and targets["verify-warm"]["threshold"] == 2.5
+    assert targets["verify-cold"]["detail"] == "copier copy + verify 100.0 s / cold docker build 80.0 s = 1.25x"
+    assert targets["verify-warm"]["detail"] == "make verify 22.0 s / warm docker build 10.0 s = 2.20x"
+    assert targets["verify-cold"]["why_not"] == targets["verify-warm"]["why_not"] == ""
+
+
+def test_verification_targets_are_at_most_their_thresholds():
+    exactly = report.summarize_verification(verification(
+        cold={"copier_verify_s": 104.0}, pairs=[{"make_verify_s": 25.0, "docker_build_s": 10.0}]))
+    assert [t["status"] for t in exactly["targets"]] == ["PASS", "PASS"]  # 1.3x and 2.5x themselves pass
+    over = report.summarize_verification(verification(
+        cold={"copier_verify_s": 104.5}, pairs=[{"make_verify_s": 25.5, "docker_build_s": 10.0}]))
+    assert [t["status"] for t in over["targets"]] == ["FAIL", "FAIL"]
+
+
+def test_a_failing_verification_target_says_where_the_seconds_went():
+    v = report.summarize_verification(verification(
+        cold={"copier_verify_s": 120.0},
+        pairs=[{"make_verify_s": 30.0, "docker_build_s": 10.0, "verify_steps": {"docker build": 11.0,
+                                                                               "go checks": 29.0, "smoke run": 2.0}}]))
+    cold, warm = v["targets"]
+    assert cold["status"] == warm["status"] == "FAIL"
+    assert cold["detail"].endswith("= 1.50x")
+    assert "1.3x the cold build is 104.0 s, 16.0 s less" in cold["why_not"]
+    assert "generating the service took 2.0 s and verify.sh 118.0 s" in cold["why_not"]
+    assert "docker build step 80.0 s (the plain cold build: 80.0 s)" in cold["why_not"]
+    assert "the image checks after it 2.0 s" in cold["why_not"]  # 0.1 + 0.1 + 1.0 + 0.8
+    assert "the go checks beside them 90.0 s" in cold["why_not"]
+    assert "waited 8.0 s for the go checks after the image side was done" in cold["why_not"]  # 90 - 80 - 2
+    assert "2.5x the warm build is 25.0 s, 5.0 s less" in warm["why_not"]
+    assert "docker build step took 11.0 s (the plain warm build: 10.0 s)" in warm["why_not"]
+    assert "image checks after it 2.0 s, the go checks beside them 29.0 s" in warm["why_not"]
+    assert "waited 16.0 s for the go checks" in warm["why_not"]  # 29 - 11 - 2
+    quick = report.summarize_verification(verification(cold={"copier_verify_s": 120.0, "verify_steps": {
+        "docker build": 80.0, "go checks": 81.0, "smoke run": 3.0}}))
+    assert "waited" not in quick["targets"][0]["why_not"]  # the checks ended before the image side did
+
+
+def test_a_run_that_did_not_verify_fails_its_target_whatever_the_ratio():
+    data = verification()
+    pairs = data["runs"][0]["warm"]["pairs"]
+    pairs.append({"make_verify_s": 1.0, "docker_build_s": 10.0,
+                  "error": "make verify: output ended 'verify: 5 ok, 1 failed,\n 0 skipped: NOT verified'"})
+    v = report.summarize_verification(data)
+    cold, warm = v["targets"]
+    assert cold["status"] == "PASS"
+    assert warm["status"] == "FAIL"
+    assert v["median"]["make_verify_s"] == 22.0 and v["counts"]["warm"] == 3  # the failed pair counts for nothing
+    assert warm["detail"].endswith("= 2.20x")
+    assert warm["why_not"] == ("1 did not verify: make verify: output ended "
+                               "'verify: 5 ok, 1 failed, 0 skipped: NOT verified'")  # on one line
+    # Nothing verified: no figure, still a failure, not "n/a".
+    data = verification(cold={"error": "copier copy with VERIFY=on: exit 1"})
+    data["runs"][0]["warm"] = {"error": "not measured: the cold part failed", "pairs": []}
+    cold, warm = report.summarize_verification(data)["targets"]
+    assert (cold["status"], cold["detail"], cold["measured"]) == ("FAIL", "not measured", None)
+    assert warm["status"] == "FAIL" and "the cold part failed" in warm["why_not"]
+
+
+def test_verification_not_measured_is_na():
+    cold, warm = report.summarize_verification({"runs": []})["targets"]
+    assert cold["status"] == warm["status"] == "n/a"
+
+
+def test_verification_section_on_the_page():
+    data = results(verification=verification())
+    page = report.render_markdown(report.summarize(data))
+    assert [t["name"] for t in data["targets"]] == ["scratch-overhead", "vs-docker-init", "warm-rebuild", "upx-size"]
+    section = page[page.index("## Verification: the cost of proving the service"):page.index("## Variants")]
+    assert "medians of **1** cold run and **3** warm pairs" in section
+    assert ("| cold: `copier copy` with VERIFY=on, until a verified image, within 1.3x one cold `docker build` "
+            "| **PASS** | copier copy + verify 100.0 s / cold docker build 80.0 s = 1.25x |") in section
+    assert ("| warm: `make verify` after a one-line change within 2.5x one warm `docker build` | **PASS** "
+            "| make verify 22.0 s / warm docker build 10.0 s = 2.20x |") in section
+    assert "| plain `docker build` | 80.0 s | 10.0 s |" in section
+    assert "| ratio | 1.25x | 2.20x |" in section
+    assert "| verify.sh step: docker build | 80.0 s | 18.0 s |" in section
+    assert "| verify.sh step: smoke run | 0.8 s | – |" in section
+    assert "Why the failing targets fail" not in section
+    assert "template: git abc1234; storage driver: vfs" in section
+    # Every row of its tables has its header's number of cells.
+    for header, prefix in (("| Target |", "| cold:"), ("| Seconds (medians) |", "| verify.sh step")):
+        head = next(line for line in section.splitlines() if line.startswith(header))
+        rows = [line for line in section.splitlines() if line.startswith(prefix)]
+        assert rows and all(row.count(" | ") == head.count(" | ") for row in rows)
+    slow = verification(cold={"copier_verify_s": 120.0})
+    failing = report.render_markdown(report.summarize(results(verification=slow)))
+    assert "\n- cold: `copier copy` with VERIFY=on" in failing and "| **FAIL** | copier copy" in failing
+    # No verification measured: no section.
+    assert "## Verification" not in report.render_markdown(report.summarize(results()))
+
+
+def test_change_listening_message_changes_exactly_one_line():
+    template = (ROOT / "{{cookiecutter.project_slug}}" / "main.go").read_text()
+    changed = bench.change_listening_message(template, "verify 1")
+    diff = [(a, b) for a, b in zip(template.splitlines(), changed.splitlines()) if a != b]
+    assert len(diff) == 1 and len(template.splitlines()) == len(changed.splitlines())
+    assert 'logger.Info("listening (verify 1)", "addr"' in diff[0][1]
+    assert bench.change_listening_message(template, "a") != bench.change_listening_message(template, "b")
+    # The service's tests check the greeting, not this message: make verify still passes after it.
+    assert '"listening' not in (ROOT / "{{cookiecutter.project_slug}}" / "main_test.go").read_text()
+    with pytest.raises(ValueError):
+        bench.change_listening_message('package main\n\nfunc main() { println("Hello from x") }\n', "x")
+
+
+VERIFY_SH = ROOT / "{{cookiecutter.project_slug}}" / "scripts" / "verify.sh"
+
+
+def _verify_sh_line(status, name, seconds, detail):
+    """A step line as scripts/verify.sh prints it: its own now() and report(), run by bash."""
+    script = VERIFY_SH.read_text()
+    functions = script[script.index("\nnow() "):script.index("\n}\n", script.index("\nreport() ")) + 3]
+    shell = (functions + 'start=$(awk -v n="$(now)" -v s="$3" \'BEGIN { printf "%.6f", n - s }\')\n'
+             'report "$1" "$2" "$start" "$4"\n')
+    out = subprocess.run(["bash", "-c", shell, "verify.sh", status, name, seconds, detail],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.startswith("verify: [") and out.count("\n") == 1, out
+    return out.rstrip("\n")
+
+
+def test_parse_verify_output_reads_verify_sh_lines():
+    script = VERIFY_SH.read_text()
+    assert 'echo "verify: $OK ok, $FAILED failed, $SKIPPED skipped: verified"' in script
+    output = "\n".join([
+        "",
+        "verify: checking hello-service in /tmp/x/svc (VERIFY=on)",
+        _verify_sh_line("ok", "docker build", "45.2", "verify-hello-service-1:latest"),
+        _verify_sh_line("ok", "non-root user", "0.1", "USER 65532:65532"),
+        _verify_sh_line("ok", "smoke run", "123.0", "/healthz answered 200"),
+        _verify_sh_line("ok", "go checks", "61.0", "gofmt, go vet, go test (the Dockerfile's test stage)"),
+        "verify: 4 ok, 0 failed, 0 skipped: verified",
+        "",
+    ])
+    parsed = bench.parse_verify_output(output)
+    assert parsed == {"verified": True, "summary": "verify: 4 ok, 0 failed, 0 skipped: verified",
+                      "steps": {"docker build": 45.2, "non-root user": 0.1, "smoke run": 123.0, "go checks": 61.0}}
+
+
+def test_parse_verify_output_refuses_anything_short_of_verified():
+    failed = "\n".join([
+        _verify_sh_line("ok", "docker build", "3.0", "img"),
+        _verify_sh_line("FAIL", "smoke run", "30.1", "/healthz did not answer 200 within 30 s"),
+        "verify:        a detail's second line",
+        "verify: 1 ok, 1 failed, 0 skipped: NOT verified (VERIFY=on)",
+    ])
+    parsed = bench.parse_verify_output(failed)
+    assert not parsed["verified"] and parsed["steps"] == {"docker build": 3.0, "smoke run": 30.1}
+    skipped = (_verify_sh_line("skip", "docker build", "0.0", "no docker")
+               + "\nverify: 0 ok, 0 failed, 1 skipped: verified\n")
+    assert not bench.parse_verify_output(skipped)["verified"]  # VERIFY=on allows skips; the benchmark does not
+    assert not bench.parse_verify_output("verify: 4 ok, 0 failed, 0 skipped: verified\n")["verified"]  # no steps seen
+    later = (_verify_sh_line("ok", "docker build", "3.0", "img")
+             + "\nverify: 1 ok, 0 failed, 0 skipped: verified\nmore\n")
+    assert not bench.parse_verify_output(later)["verified"]  # the output must END with it
+    assert bench.parse_verify_output("") == {"verified": False, "summary": "", "steps": {}}
+
+
+def test_run_timed_marks_lines_and_stops_at_the_timeout(tmp_path):
+    timed = bench.run_timed(["sh", "-c", "echo start; sleep 0.3; echo 'verify: checking x'; echo oops >&2; exit 3"],
+                            tmp_path, {"PATH": "/usr/bin:/bin"}, marks=("verify: checking", "never"))
+    assert timed.returncode == 3 and timed.stdout == "start\nverify: checking x\n" and timed.stderr == "oops\n"
+    assert 0.3 <= timed.marks["verify: checking"] <= timed.seconds and "never" not in timed.marks
+    stopped = bench.run_timed(["sh", "-c", "sleep 30"], tmp_path, {"PATH": "/usr/bin:/bin"}, timeout=0.3)
+    assert stopped.returncode is None and stopped.seconds < 10
+    assert "timeout" in bench._not_verified("x", stopped, bench.parse_verify_output(""))
+
+
+def test_not_verified_says_why_in_one_line():
+    ok = bench.parse_verify_output(_verify_sh_line("ok", "docker build", "1.0", "i")
+                                   + "\nverify: 1 ok, 0 failed, 0 skipped: verified\n")
+    assert bench._not_verified("make verify", bench.Timed(1.0, 0, "", "", {}), ok) is None
+    assert "exit 2" in bench._not_verified("make verify", bench.Timed(1.0, 2, "", "a\nb\n", {}), ok)
+    not_ok = bench.parse_verify_output("verify: 0 ok, 1 failed, 0 skipped: NOT verified\n")
+    assert "NOT verified" in bench._not_verified("make verify", bench.Timed(1.0, 0, "", "", {}), not_ok)
+    unread = bench.parse_verify_output("verify: [okay] x 1.0s\nverify: 1 ok, 0 failed, 0 skipped: verified\n")
+    assert "step lines read none" in bench._not_verified("make verify", bench.Timed(1.0, 0, "", "", {}), unread)
+
+
+def test_verification_env_points_at_the_standin_and_the_host_network():
+    env = bench.verification_env()
+    assert env["VERIFY"] == "on" and env["GO_IMAGE"] == bench.STANDIN_GO
+    assert env["VERIFY_DOCKER_NETWORK"] == "host" and env["DOCKER"] == bench.DOCKER
+    assert env["DOCKER_BUILDKIT"] == "1"
+
+
+def test_merge_keeps_or_replaces_the_verification():
+    old = results(verification=verification())
+    new = results(variants=[{"name": "docker-init", "runs": []}])
+    new["environment"] = {"date": "later"}
+    assert bench.merge(old, new)["verification"] == old["verification"]  # not re-measured: kept
+    new["verification"] = {"runs": []}
+    assert bench.merge(old, new)["verification"] == {"runs": []}
+
+
+def test_only_verification_measures_no_variant():
+    for argv in (["--only-verification", "--only", "ours-*"], ["--only-verification", "--skip-verification"],
+                 ["--only-verification", "--verification-pairs", "0"]):
+        with pytest.raises(SystemExit) as exc:
+            bench.main(argv)
+        assert exc.value.code == 2

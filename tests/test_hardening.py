@@ -456,10 +456,16 @@ def hook_problems(source: str) -> list[str]:
             words = [e.value for e in node.elts if isinstance(e, ast.Constant)]
             if "-c" in words and {"sh", "bash", "/bin/sh", "/bin/bash"} & set(words):
                 problems.append(f"line {node.lineno}: a shell -c command line")
+    # A Popen (needed to pass a signal on to the child) is bounded when its wait() has a timeout.
+    bounded_wait = any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "wait"
+        and any(k.arg == "timeout" for k in node.keywords)
+        for node in ast.walk(tree)
+    )
     for call in subprocess_calls(tree):
         function = call.subprocess_function  # type: ignore[attr-defined]
-        if function == "Popen":
-            problems.append(f"line {call.lineno}: subprocess.Popen has no timeout; use subprocess.run(timeout=...)")
+        if function == "Popen" and not bounded_wait:
+            problems.append(f"line {call.lineno}: subprocess.Popen with no bounded wait(timeout=...)")
         elif function in RUNNERS_NEEDING_TIMEOUT and not any(k.arg == "timeout" for k in call.keywords):
             problems.append(f"line {call.lineno}: subprocess.{function} without a timeout")
     return problems
@@ -479,6 +485,7 @@ def test_verification_hook_uses_no_shell_and_bounds_every_command() -> None:
         "import subprocess as sp\nsp.check_output(['ls'])\n",
         "from subprocess import run as go\ngo(['ls'])\n",
         "import subprocess\nsubprocess.Popen(['ls'])\n",
+        "import subprocess\nsubprocess.Popen(['ls']).wait()\n",
         "import os\nos.system('ls')\n",
         "import subprocess\nsubprocess.run(['sh', '-c', 'ls'], timeout=5)\n",
     ],
@@ -511,13 +518,14 @@ SECRET_FILES = {
     "internal/deploy.key": "secret",
     "internal/.idea/z.go": "package secret",
 }
-# Source the build needs, in package folders, and a test it does not.
+# Source the build needs, in package folders, and a test the Dockerfile's test stage runs.
 SOURCE_FILES = {
     "internal/greeting/greeting.go": "package greeting",
     "internal/greeting/greeting_test.go": "package greeting",
     "cmd/tool/main.go": "package main",
 }
-EXPECTED_CONTEXT = {"go.mod", "main.go", "internal/greeting/greeting.go", "cmd/tool/main.go"}
+EXPECTED_CONTEXT = {"go.mod", "main.go", "main_test.go", "internal/greeting/greeting.go",
+                    "internal/greeting/greeting_test.go", "cmd/tool/main.go"}
 CONTEXT_LISTING_STAGE = """
 # Added by tests/test_hardening.py: export what the build stage received.
 FROM scratch AS context-listing

@@ -24,8 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copier_generate, need, run
-from verify import free_port, wait_for_200
+from conftest import copier_generate, free_port, need, run, wait_for_200
 
 pytestmark = pytest.mark.slow
 

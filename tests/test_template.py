@@ -11,8 +11,7 @@ import pytest
 
 import combos
 import service_template as st
-from conftest import copier_generate, gofmt_bin, need, run
-from verify import elf_is_static
+from conftest import copier_generate, elf_is_static, gofmt_bin, need, run
 
 pytestmark = pytest.mark.slow
 

@@ -40,12 +40,12 @@ def test_verify_on_runs_the_go_steps(
     result = bake(answers)
     out = capfd.readouterr().out
     assert result.exception is None, result.exception
-    for step in ("gofmt", "go vet", "go test", "static go build"):
-        assert f"verify: [ ok ] {step}" in out, out
-        assert any(line.startswith(f"{step:<22} ok") for line in out.splitlines()), f"summary row for {step}:\n{out}"
+    for step in ("gofmt", "go vet", "go test", "static build"):
+        assert out.count(f"verify: [ ok ] {step} ") == 1, f"{step} is reported once:\n{out}"
     assert f"no `{NO_DOCKER}` client on PATH" in out
-    assert "4 ok, 0 failed, 4 skipped" in out
-    assert not (result.project_path / "bin").exists(), "the check's binary is cleaned up"
+    assert "4 ok, 0 failed, 5 skipped: verified" in out
+    # Without Docker the host runs `make build`, which writes bin/ as it always does; git ignores it.
+    assert "/bin/" in (result.project_path / ".gitignore").read_text().splitlines()
 
 
 def test_verify_strict_fails_the_generation_and_leaves_nothing(
@@ -60,6 +60,6 @@ def test_verify_strict_fails_the_generation_and_leaves_nothing(
     result = bake({})
     out = capfd.readouterr().out
     assert isinstance(result.exception, FailedHookException), result.exception
-    assert "Go not found on PATH" in out
-    assert "0 ok, 0 failed, 8 skipped" in out
+    assert "needs Go and make on PATH, or Docker: install Go from https://go.dev/dl/" in out
+    assert "0 ok, 0 failed, 7 skipped" in out
     assert [p for p in (tmp_path / "cookies").rglob("*") if p.is_file()] == []
