@@ -96,6 +96,25 @@ def main_package_error(project: Path, recorded: str, asked: str) -> str:
     return ""
 
 
+def keep_removed(project: Path) -> list[str]:
+    """Put back every tracked file the update deleted; the paths kept.
+
+    copier deletes a file a new release no longer ships, even when the team changed
+    it, with no conflict and no message. An update starts from a clean, committed
+    tree (copier refuses a dirty one), so a tracked file missing afterwards is one
+    the update removed: its committed content comes back, and it is the team's now.
+    """
+    import subprocess
+
+    deleted = subprocess.run(
+        ["git", "ls-files", "--deleted", "-z"], cwd=project, capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split("\0")
+    kept = [path for path in deleted if path]
+    if kept:
+        subprocess.run(["git", "checkout", "HEAD", "--", *kept], cwd=project, check=True, timeout=60)
+    return kept
+
+
 def recorded_answer(answers_text: str, key: str) -> str:
     """A top-level answer as text ('' when absent): the answers file is flat YAML."""
     import yaml
@@ -115,8 +134,16 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check-main-package", help="refuse an update that would build the wrong package main")
     check.add_argument("answers_file", type=Path)
     check.add_argument("asked", help="main_package given with --data ('' when not)")
+    commands.add_parser("keep-removed", help="put back files the update deleted (run after an update)")
     args = parser.parse_args(argv)
 
+    if args.command == "keep-removed":
+        for path in keep_removed(Path.cwd()):
+            print(
+                f"kept {path}: this release no longer ships it, and the update would have deleted it. "
+                f"It is yours now: `git rm {path}` if you do not need it (see the CHANGELOG)"
+            )
+        return 0
     if args.command == "check-main-package":
         try:
             recorded = recorded_answer(args.answers_file.read_text(encoding="utf-8"), "main_package")

@@ -321,17 +321,21 @@ def test_a_real_conflict_is_left_inline_where_git_reports_it(released_template: 
 
 
 def test_deleted_files_template_owned_stay_deleted_team_owned_come_back(released_template: Path, tmp_path: Path) -> None:
-    """docs/updating.md promises both: copier sees a deleted template-owned file as the team's decision,
-    while `_skip_if_exists` only skips files that exist."""
+    """docs/updating.md promises these: copier sees a deleted template-owned file as the team's decision,
+    `_skip_if_exists` only skips files that exist (the README comes back), and the Go files of
+    package main are never written by an update (`_exclude`): a template main_test.go would not
+    compile against the team's main.go."""
     project = generate_service(released_template, tmp_path / "svc", "v1.0.0")
     (project / "renovate.json").unlink()
     (project / "README.md").unlink()
-    commit_all(project, "Team: no Renovate, no README")
+    (project / "main_test.go").unlink()
+    commit_all(project, "Team: no Renovate, no README, tests elsewhere")
 
     update(project, "v2.0.0")
 
     assert not (project / "renovate.json").exists()
     assert (project / "README.md").exists()
+    assert not (project / "main_test.go").exists()
     assert HARDENING_LINE in (project / "Dockerfile").read_text()
 
 
