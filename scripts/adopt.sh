@@ -69,7 +69,7 @@ git -C "$SERVICE" update-ref -d refs/adopt/template
 conflicts=$(git -C "$SERVICE" diff --name-only --diff-filter=U)
 if [ -n "$conflicts" ]; then
     say "both sides have these files; each is a conflict, both versions inline (nothing overwritten):"
-    printf '  %s\n' $conflicts
+    printf '%s\n' "$conflicts" | sed 's/^/  /'
 elif [ "$status" -ne 0 ]; then
     die "git merge failed (exit $status); \`git merge --abort\` puts the service back"
 fi

