@@ -83,8 +83,8 @@ def main_package_error(project: Path, recorded: str, asked: str) -> str:
         )
         if moved:
             return (
-                f"main.go has moved to {moved[0]}/: tell the template, or the update brings back a root "
-                f"main.go that builds instead of yours: copier update --data main_package=./{moved[0]}"
+                f"main.go has moved to {moved[0]}/, but main_package still says `.` (the root, which "
+                f"has no main.go now): copier update --data main_package=./{moved[0]}"
             )
         return ""
     folder = project / wanted

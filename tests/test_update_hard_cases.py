@@ -519,7 +519,7 @@ def test_template_update_reports_a_real_conflict_and_keeps_it_for_review(service
 
     assert proc.returncode != 0
     assert "conflicts, left inline" in proc.stdout and "Dockerfile" in proc.stdout, proc.stdout
-    assert "leftover conflict marker" in proc.stdout, proc.stdout
+    assert "\n  Dockerfile\n" in proc.stdout, "each conflicted file is listed"
     assert "verify:" not in proc.stdout, "verified a tree with conflict markers"
     assert "<<<<<<< before updating" in (service / "Dockerfile").read_text(), "the conflict is kept for review"
 

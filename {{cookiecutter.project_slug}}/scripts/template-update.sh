@@ -60,9 +60,11 @@ if [ -z "$(git status --porcelain)" ]; then
     say "already up to date: nothing changed"
     exit 0
 fi
-if ! git diff --check >/dev/null 2>&1 || git ls-files --others --exclude-standard -z | xargs -0 -r grep -l '^<<<<<<< ' -- >/dev/null 2>&1; then
+# Files git reports unmerged, and any file (new ones too) holding a conflict marker.
+conflicts=$({ git diff --name-only --diff-filter=U; git grep --untracked -l -e '^<<<<<<< ' 2>/dev/null; } | sort -u)
+if [ -n "$conflicts" ]; then
     say "conflicts, left inline where both the template and your team changed the same lines:"
-    git diff --check 2>&1 | grep -i conflict
+    printf '%s\n' "$conflicts" | sed 's/^/  /'
     say "next: resolve each (keep what you mean), then: make verify && git add -A && git commit"
     say "or drop the whole update: git reset --hard && git clean -fd"
     exit 1
