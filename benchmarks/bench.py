@@ -175,14 +175,19 @@ def isolate_cache_mounts(dockerfile: str, token: str) -> str:
     return _CACHE_MOUNT_RE.sub(lambda _m: f"--mount=type=cache,id=bench-{token}-{next(counter)},", dockerfile)
 
 
-def one_line_change(source: str, marker: str) -> str:
-    """main.go with the greeting string changed on exactly one line."""
+def _change_one_line(source: str, needle: str, replacement: str) -> str:
+    """`source` with `needle` replaced on the first line that holds it."""
     lines = source.splitlines(keepends=True)
     for i, line in enumerate(lines):
-        if "Hello from " in line:
-            lines[i] = line.replace("Hello from ", f"Hello ({marker}) from ", 1)
+        if needle in line:
+            lines[i] = line.replace(needle, replacement, 1)
             return "".join(lines)
-    raise ValueError("main.go has no 'Hello from' line to change")
+    raise ValueError(f"main.go has no line with {needle!r} to change")
+
+
+def one_line_change(source: str, marker: str) -> str:
+    """main.go with the greeting string changed on exactly one line."""
+    return _change_one_line(source, "Hello from ", f"Hello ({marker}) from ")
 
 
 def change_listening_message(source: str, marker: str) -> str:
@@ -191,12 +196,7 @@ def change_listening_message(source: str, marker: str) -> str:
     It changes the binary but nothing the service's tests check (they check the
     greeting), so `make verify` still passes after it.
     """
-    lines = source.splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        if 'logger.Info("listening"' in line:
-            lines[i] = line.replace('"listening"', f'"listening ({marker})"', 1)
-            return "".join(lines)
-    raise ValueError('main.go has no logger.Info("listening" line to change')
+    return _change_one_line(source, 'logger.Info("listening"', f'logger.Info("listening ({marker})"')
 
 
 VERIFIED_RE = re.compile(r"^verify: (\d+) ok, 0 failed, 0 skipped: verified$")

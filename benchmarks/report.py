@@ -298,6 +298,16 @@ def evaluate_verification_targets(verification: Mapping[str, Any]) -> list[dict[
     ]
 
 
+def _target_rows(targets: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A targets table's rows, then why each failing target fails."""
+    rows = [f"| {_escape(t['claim'])} | **{t['status']}** | {_escape(t['detail']) or '–'} |" for t in targets]
+    failed = [t for t in targets if t.get("why_not")]
+    if failed:
+        rows += ["", "Why the failing targets fail, from the same figures:", ""]
+        rows += [f"- {t['claim']}: {t['why_not']}" for t in failed]
+    return rows
+
+
 def render_verification(verification: Mapping[str, Any]) -> list[str]:
     """The page's section on what proving the service costs: its two targets and their seconds."""
     m, r = verification.get("median", {}), verification.get("ratio", {})
@@ -319,12 +329,7 @@ def render_verification(verification: Mapping[str, Any]) -> list[str]:
         "| --- | --- | --- |",
     ]
     targets = verification.get("targets", [])
-    for target in targets:
-        lines.append(f"| {_escape(target['claim'])} | **{target['status']}** | {_escape(target['detail']) or '–'} |")
-    failed = [t for t in targets if t.get("why_not")]
-    if failed:
-        lines += ["", "Why the failing targets fail, from the same figures:", ""]
-        lines += [f"- {t['claim']}: {t['why_not']}" for t in failed]
+    lines += _target_rows(targets)
     lines += [
         "",
         "| Seconds (medians) | Cold | Warm |",
@@ -413,12 +418,7 @@ def render_markdown(results: Mapping[str, Any], chart_path: str = "img/benchmark
         "| --- | --- | --- |",
     ]
     targets = results.get("targets", [])
-    for target in targets:
-        lines.append(f"| {_escape(target['claim'])} | **{target['status']}** | {_escape(target['detail']) or '–'} |")
-    failed = [t for t in targets if t.get("why_not")]
-    if failed:
-        lines += ["", "Why the failing targets fail, from the same figures:", ""]
-        lines += [f"- {t['claim']}: {t['why_not']}" for t in failed]
+    lines += _target_rows(targets)
     lines += ["", "## Results", ""]
     header = ["Variant"] + [METRICS[m]["label"] for m in METRICS]
     lines.append("| " + " | ".join(header) + " |")
