@@ -20,8 +20,9 @@ MAIN_FILES = ("main.go", "main_test.go")
 def place_main(project: Path, main_package: str) -> list[Path]:
     """Move the root main files into `main_package`; the paths written (none for `.`).
 
-    Refuses (ValueError, nothing moved) when a target already exists or the folder
-    leaves the project: a team's file is never overwritten.
+    A target that exists already is the team's (`copier recopy` renders the root files
+    again): it is kept, and the template's root copy goes. Refuses (ValueError,
+    nothing moved) a folder outside the project.
     """
     if main_package in ("", "."):
         return []
@@ -29,12 +30,12 @@ def place_main(project: Path, main_package: str) -> list[Path]:
     if not folder.is_relative_to(project.resolve()) or folder == project.resolve():
         raise ValueError(f"main_package {main_package!r} is not a folder inside the project")
     moves = [(project / name, folder / name) for name in MAIN_FILES if (project / name).exists()]
-    taken = [str(target.relative_to(project.resolve())) for _, target in moves if target.exists()]
-    if taken:
-        raise ValueError(f"{', '.join(taken)} already exist; nothing was moved")
     folder.mkdir(parents=True, exist_ok=True)
     for source, target in moves:
-        source.rename(target)
+        if target.exists():  # `copier recopy`: the team's file is there; the root one is the template's
+            source.unlink()
+        else:
+            source.rename(target)
     return [target for _, target in moves]
 
 

@@ -64,7 +64,7 @@ def run_script(project: Path, mode: str) -> int:
         child.send_signal(signum)
 
     previous = signal.signal(signal.SIGTERM, forward)
-    deadline = time.monotonic() + SCRIPT_TIMEOUT
+    deadline, stopping = time.monotonic() + SCRIPT_TIMEOUT, False
     try:
         while True:
             try:
@@ -72,9 +72,12 @@ def run_script(project: Path, mode: str) -> int:
             except KeyboardInterrupt:  # Ctrl-C reached the script too; wait for its cleanup
                 continue
             except subprocess.TimeoutExpired:
+                if stopping:  # it did not finish its cleanup in time either
+                    child.kill()
+                    return child.wait()
                 print(f"verify: gave up after {SCRIPT_TIMEOUT} s; stopping it (it removes what it made)")
                 child.terminate()
-                deadline = time.monotonic() + 120
+                stopping, deadline = True, time.monotonic() + 120
     finally:
         signal.signal(signal.SIGTERM, previous)
 

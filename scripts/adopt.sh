@@ -38,11 +38,20 @@ git -C "$SERVICE" rev-parse --verify -q HEAD >/dev/null || die "$SERVICE must be
 MODULE=$(awk '$1 == "module" { print $2; exit }' "$SERVICE/go.mod")
 NAME=$(basename "$SERVICE")
 MAIN_PACKAGE=""
-if grep -qs '^package main' "$SERVICE"/*.go; then
-    MAIN_PACKAGE=.
-else
-    mains=$(cd "$SERVICE" && { grep -ls '^package main' cmd/*/*.go 2>/dev/null || true; } | xargs -r -n1 dirname | sort -u)
-    [ "$(printf '%s\n' "$mains" | grep -c .)" = 1 ] && MAIN_PACKAGE=./$mains
+for arg in "$@"; do  # the caller's own answer wins
+    case $arg in main_package=*) MAIN_PACKAGE=${arg#main_package=} ;; esac
+done
+if [ -z "$MAIN_PACKAGE" ]; then
+    if grep -qsx 'package main' "$SERVICE"/*.go; then
+        MAIN_PACKAGE=.
+    else
+        mains=$(cd "$SERVICE" && { grep -lsx 'package main' cmd/*/*.go 2>/dev/null || true; } | xargs -r -n1 dirname | sort -u)
+        case $(printf '%s\n' "$mains" | grep -c .) in
+            0) ;;
+            1) MAIN_PACKAGE=./$mains ;;
+            *) die "several package mains ($(echo "$mains" | tr '\n' ' ')): pass -d main_package=./cmd/NAME for the service's" ;;
+        esac
+    fi
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/adopt.XXXXXX")

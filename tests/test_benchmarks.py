@@ -430,7 +430,8 @@ def _verify_sh_line(status, name, seconds, detail):
 
 def test_parse_verify_output_reads_verify_sh_lines():
     script = VERIFY_SH.read_text()
-    assert 'echo "verify: $OK ok, $FAILED failed, $SKIPPED skipped: verified"' in script
+    assert 'COUNTS="$OK ok, $FAILED failed, $SKIPPED skipped"' in script
+    assert 'echo "verify: $COUNTS: verified"' in script
     output = "\n".join([
         "",
         "verify: checking hello-service in /tmp/x/svc (VERIFY=on)",

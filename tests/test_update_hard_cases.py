@@ -458,7 +458,8 @@ def test_control_without_the_dirty_tree_check_a_failed_update_loses_uncommitted_
     """The same script minus its refusal (a copy git ignores, so the tree stays as the
     team left it): its restore wipes the uncommitted line."""
     script = (service / "scripts" / "template-update.sh").read_text()
-    unchecked, found = re.subn(r'^\[ -z "\$\(git status --porcelain\)" \] \|\|\n\s+die .*\n', "", script, flags=re.M)
+    unchecked, found = re.subn(r'^\s*\[ -z "\$\(changes\)" \] \|\|\n\s+die "the tree has uncommitted.*\n', "", script,
+                               flags=re.M)
     assert found == 1, "the dirty-tree check changed shape: update this control"
     (service / "scripts" / "unchecked-update.sh").write_text(unchecked)
     with (service / ".git" / "info" / "exclude").open("a") as exclude:

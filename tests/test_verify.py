@@ -29,7 +29,7 @@ SCRIPT = Path("scripts", "verify.sh")
 VERIFY_VARS = ("VERIFY", "GO_IMAGE", "RUNTIME_IMAGE", "DOCKER", "VERIFY_DOCKER_NETWORK", "DOCKER_BUILD_ARGS")
 # What the script needs from a machine besides Go, make and Docker.
 BASIC_TOOLS = ("bash", "env", "mktemp", "dirname", "rm", "cat", "od", "awk", "sed", "grep", "tail", "head",
-               "date", "wc", "tr", "sleep", "seq")
+               "date", "wc", "tr", "sleep", "seq", "uname")
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
 
 
@@ -121,7 +121,8 @@ def test_missing_go_and_docker_are_skipped_with_install_hints(service: Path, tmp
         "go checks", "static build", "docker build", "image size", "non-root user", "static binary", "smoke run")}, proc.stdout
     assert "install Go from https://go.dev/dl/" in proc.stdout
     assert "install Docker (https://docs.docker.com/engine/install/)" in proc.stdout
-    assert "0 ok, 0 failed, 7 skipped: verified" in proc.stdout
+    assert "0 ok, 0 failed, 7 skipped: NOT verified: nothing could be checked here" in proc.stdout
+    assert "the project is kept" in proc.stdout, "VERIFY=on keeps the project, and says it is not verified"
 
     strict = run_hook(service, {**env, "VERIFY": "strict"})
     assert strict.returncode == 1, strict.stdout
@@ -422,3 +423,35 @@ def test_standin_tags_in_the_script_match_the_fixtures() -> None:
     script = (ROOT / "scripts" / "standin-images.sh").read_text()
     for tag in STANDIN_IMAGES.values():
         assert f"={tag}\n" in script, f"scripts/standin-images.sh does not build {tag}"
+
+
+def without_the_probe(main_go: str) -> str:
+    """main.go as a release before the -healthcheck probe wrote it for healthcheck=false."""
+    text, flags = re.subn(r"^\thealthcheck := flag\.Bool\(.*\n", "", main_go, flags=re.M)
+    text, blocks = re.subn(r"^\tif \*healthcheck \{\n(?:.*\n)*?\t\}\n", "", text, flags=re.M)
+    assert flags == blocks == 1, "main.go's probe changed shape: update this test"
+    return text
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("healthcheck", [False, True], ids=["no-HEALTHCHECK", "control-HEALTHCHECK-needs-the-probe"])
+def test_an_older_main_go_without_the_probe_still_gets_a_smoke_run(
+    healthcheck: bool, tmp_path: Path, docker: str, standin_images: dict[str, str]
+) -> None:
+    """A team's main.go from before the probe was always there: without a HEALTHCHECK the
+    smoke run asks /healthz from beside the container; with one, the HEALTHCHECK cannot run
+    and the image fails, as it would in production."""
+    slug = f"oldmain-{uuid.uuid4().hex[:6]}"
+    project = copier_generate(tmp_path / "service", {"project_name": slug, "healthcheck": healthcheck})
+    main_go = project / "main.go"
+    main_go.write_text(without_the_probe(main_go.read_text()))
+    committed(project)
+    proc = make_verify(project, docker_env(docker, standin_images))
+    steps = step_lines(proc.stdout)
+    if healthcheck:
+        assert proc.returncode != 0 and steps["smoke run"] == "FAIL", proc.stdout
+        assert "flag provided but not defined: -healthcheck" in proc.stdout
+    else:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert steps["smoke run"] == "ok" and "wget /healthz from" in proc.stdout, proc.stdout
+    assert verify_leftovers(docker, slug) == []

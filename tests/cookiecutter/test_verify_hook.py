@@ -43,7 +43,7 @@ def test_verify_on_runs_the_go_steps(
     for step in ("gofmt", "go vet", "go test", "static build"):
         assert out.count(f"verify: [ ok ] {step} ") == 1, f"{step} is reported once:\n{out}"
     assert f"no `{NO_DOCKER}` client on PATH" in out
-    assert "4 ok, 0 failed, 5 skipped: verified" in out
+    assert "4 ok, 0 failed, 5 skipped: verified, except the skipped steps" in out
     # Without Docker the host runs `make build`, which writes bin/ as it always does; git ignores it.
     assert "/bin/" in (result.project_path / ".gitignore").read_text().splitlines()
 
