@@ -126,7 +126,7 @@ def test_an_adopted_service_verifies_and_updates_like_a_generated_one(released_t
 
     # No Docker here: the Makefile's own checks run on the host (the Docker path is the e2e tests' job).
     proc = run(["make", "verify"], cwd=service, timeout=900, env={"DOCKER": "/nonexistent/docker"})
-    assert "0 failed" in proc.stdout and "[ ok ] go test" in proc.stdout, proc.stdout
+    assert "0 failed" in proc.stdout and "[ ok ] go checks" in proc.stdout, proc.stdout
 
     edit(released_template / "{{cookiecutter.project_slug}}" / "Dockerfile",
          replace_once("ARG GO_IMAGE=", f"{IMPROVEMENT}\nARG GO_IMAGE="))

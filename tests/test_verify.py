@@ -136,7 +136,7 @@ def test_without_docker_the_host_runs_the_makefile_checks_with_the_image_setting
     proc = make_verify(service, {"PATH": path, "DOCKER": "/nonexistent/docker", "VERIFY": "on"}, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     steps = step_lines(proc.stdout)
-    assert [steps[name] for name in ("gofmt", "go vet", "go test", "static build")] == ["ok"] * 4, proc.stdout
+    assert [steps[name] for name in ("go checks", "static build")] == ["ok"] * 2, proc.stdout
     assert steps["docker build"] == "skip"
     assert "no dynamic loader" in proc.stdout
     # The same GOFLAGS and CGO_ENABLED as the Dockerfile, so vet, test and build share one cache.
@@ -155,7 +155,7 @@ def test_a_failing_step_keeps_the_project_and_fails_only_in_strict_mode(service:
     proc = run_hook(service, {**env, "VERIFY": "on"}, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     steps = step_lines(proc.stdout)
-    assert steps["go vet"] == steps["go test"] == steps["static build"] == "FAIL", proc.stdout
+    assert steps["go checks"] == steps["static build"] == "FAIL", proc.stdout
     assert "syntax error" in proc.stdout, "the failing command's own output is shown"
     assert steps["docker build"] == "skip"
     assert "the project is kept" in proc.stdout
@@ -202,7 +202,7 @@ def test_copier_copy_keeps_the_project_when_verification_fails(tmp_path: Path, c
     with local.env(PATH=failing_go(tmp_path), DOCKER="/nonexistent/docker"):
         copier_generate(dst, {"project_name": "Kept"}, verify="on")
     out = capfd.readouterr().out
-    assert "verify: [FAIL] go vet" in out, out
+    assert "verify: [FAIL] go checks" in out, out
     assert (dst / "main.go").exists() and (dst / "Dockerfile").exists(), "a failed verification removed the project"
 
 
