@@ -38,26 +38,15 @@ def _service_template_in(hooks_dir: Path) -> ModuleType:
     return sys.modules[name]
 
 
-def _rendering_hooks_dir() -> Path:
-    """The hooks folder of the release being rendered now.
-
-    copier loads this file by path for each release, so HOOKS_DIR is right. cookiecutter
-    imports it by name (`hooks.jinja_ext`), and cruft update imports it once for both
-    releases: this module, and HOOKS_DIR, stay the old release's. But cookiecutter
-    renders a release's files from inside its template folder and its hooks from its
-    root: the nearest folder above the working directory with hooks/service_template.py
-    and cookiecutter.json is the release being rendered.
-    """
-    if __name__ == "hooks.jinja_ext":  # imported by name: cookiecutter or cruft
-        here = Path.cwd()
-        for folder in (here, *here.parents):
-            if (folder / "hooks" / "service_template.py").is_file() and (folder / "cookiecutter.json").is_file():
-                return folder / "hooks"
-    return HOOKS_DIR
-
-
 def _current_service_template() -> ModuleType:
-    return _service_template_in(_rendering_hooks_dir())
+    """This release's service_template.py as it is now on disk.
+
+    cookiecutter imports this extension by name, and `cruft update` does it once for
+    both releases, moving one clone of the template from the old commit to the new
+    one: read at import, the old release's module would render the new release too.
+    Looked up at each call, by path and content, the new release's file is used.
+    """
+    return _service_template_in(HOOKS_DIR)
 
 
 service_template = _service_template_in(HOOKS_DIR)
@@ -102,14 +91,14 @@ def _per_release(name: str) -> Any:
 class GoServiceExtension(Extension):
     """Adds the `service_slug` filter and the helpers in `_GLOBALS` to the environment.
 
-    `template_hooks_dir()` tells cookiecutter's hook scripts where this code lives:
+    `template_hooks_dir` tells cookiecutter's hook scripts where this code lives:
     they run from a temporary copy, and cruft's context has no `_repo_dir`.
     """
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.filters["service_slug"] = _per_release("service_slug")
-        environment.globals["template_hooks_dir"] = lambda: str(_rendering_hooks_dir())
+        environment.globals["template_hooks_dir"] = str(HOOKS_DIR)
         environment.globals["recorded_answer"] = recorded_answer
         for name in _GLOBALS:
             environment.globals[name] = _per_release(name)

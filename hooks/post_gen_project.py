@@ -5,7 +5,7 @@ the new service's own scripts/verify.sh. cookiecutter runs this in the new proje
 import sys
 
 # The template's hooks/ folder, wherever the engine checked it out (cookiecutter or cruft).
-sys.path.insert(0, {{ template_hooks_dir() | tojson }})
+sys.path.insert(0, {{ template_hooks_dir | tojson }})
 import main_package  # noqa: E402
 import verify  # noqa: E402
 

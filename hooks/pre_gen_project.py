@@ -7,7 +7,7 @@ import json
 import sys
 
 # The template's hooks/ folder, wherever the engine checked it out (cookiecutter or cruft).
-sys.path.insert(0, {{ template_hooks_dir() | tojson }})
+sys.path.insert(0, {{ template_hooks_dir | tojson }})
 import service_template  # noqa: E402
 
 answers = json.loads({{ cookiecutter | tojson | tojson }})

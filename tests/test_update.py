@@ -205,7 +205,7 @@ NEW_HANDLER = '''	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *
 		fmt.Fprintln(w, version)
 	})
 '''
-TEAM_TARGET = "\nlint: vet ## The team's own target\n\t@echo linted\n"
+TEAM_TARGET = "\nlint: check ## The team's own target\n\t@echo linted\n"
 TEAM_LABEL = 'LABEL com.example.team="payments"'
 TEAM_MIRROR = "registry.example.test/mirror/"
 
@@ -286,7 +286,7 @@ def test_update_brings_the_improvements_and_keeps_every_team_edit(
 
     # The merged project still passes its own checks, with the team's handler and target.
     need("go", "the merged project's own checks run here")
-    run(["make", "fmt-check", "vet", "test", "build", "lint"], cwd=project, timeout=600)
+    run(["make", "check", "test", "build", "lint"], cwd=project, timeout=600)
 
 
 def test_a_real_conflict_is_left_inline_where_git_reports_it(released_template: Path, tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ SCRIPT = Path("scripts", "verify.sh")
 VERIFY_VARS = ("VERIFY", "GO_IMAGE", "RUNTIME_IMAGE", "DOCKER", "VERIFY_DOCKER_NETWORK", "DOCKER_BUILD_ARGS")
 # What the script needs from a machine besides Go, make and Docker.
 BASIC_TOOLS = ("bash", "env", "mktemp", "dirname", "rm", "cat", "od", "awk", "sed", "grep", "tail", "head",
-               "date", "wc", "tr", "sleep", "seq", "uname")
+               "date", "wc", "tr", "sleep", "seq", "uname", "sh")
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
 
 

@@ -3,7 +3,7 @@ on `cruft update`, as a change to a template file does.
 
 cruft renders the service's commit and the newest one in one process, and imports
 `hooks.jinja_ext` once: the base-image table the Dockerfile is rendered from must still
-be the one of the commit being rendered (hooks/jinja_ext.py, `_per_release`).
+be the one of the commit being rendered (hooks/jinja_ext.py, `_current_service_template`).
 
 - as shipped: the new ARG GO_IMAGE default arrives;
 - CONTROL: the template globals bound to the module loaded at import (what a plain
@@ -23,7 +23,7 @@ SLUG = "hello-service"
 OLD_GO_IMAGE = '"go": "golang:{go_version}-alpine",'
 NEW_GO_IMAGE = '"go": "mirror.example/golang:{go_version}-alpine",'
 # The control: every template global looked up in the module jinja_ext loaded at import.
-PER_RELEASE = "    return _service_template_in(_rendering_hooks_dir())\n"
+PER_RELEASE = "    return _service_template_in(HOOKS_DIR)\n"
 LOADED_ONCE = "    return service_template\n"
 
 
