@@ -23,6 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+# The tests run a generated service's `make` as its team would, at the top level: under
+# this repo's own `make test` (`make -k` in CI) make's variables would reach them, with
+# "Entering directory" lines and -k's keep-going.
+for _make_var in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):
+    os.environ.pop(_make_var, None)
+
 
 def gofmt_bin() -> str:
     goroot = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip()

@@ -321,19 +321,19 @@ def test_control_with_a_plain_app_kind_validator_the_service_becomes_half_cli(tm
 
 # -- 4. make template-update ----------------------------------------------------------
 
-TEAM_MAKE_LINE = TEAM_TARGET.strip().splitlines()[0]  # "lint: vet ## The team's own target"
+TEAM_MAKE_LINE = TEAM_TARGET.strip().splitlines()[0]  # "lint: check ## The team's own target"
 HALF_WRITTEN = "half-written.txt"
 COPIER_KILLED_MIDWAY = f"""#!/bin/sh
 # A copier update caught half-way: the answers say it happened, a team line is gone,
 # a new file is there, and it is still running.
 sed -i 's/^_commit: .*/_commit: v9.9.9/' .copier-answers.yml
-sed -i '/^lint: vet/d' Makefile
+sed -i '/^{TEAM_MAKE_LINE.split()[0]}/d' Makefile
 echo half > {HALF_WRITTEN}.tmp && mv {HALF_WRITTEN}.tmp {HALF_WRITTEN}
 exec sleep 60
 """
 COPIER_FAILING = f"""#!/bin/sh
 # A copier update that fails after writing.
-sed -i '/^lint: vet/d' Makefile
+sed -i '/^{TEAM_MAKE_LINE.split()[0]}/d' Makefile
 echo half > {HALF_WRITTEN}
 echo "copier: something broke" >&2
 exit 1
