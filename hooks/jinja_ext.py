@@ -49,8 +49,6 @@ def _current_service_template() -> ModuleType:
     return _service_template_in(HOOKS_DIR)
 
 
-service_template = _service_template_in(HOOKS_DIR)
-
 _GLOBALS = (
     "validation_error",
     "go_image",

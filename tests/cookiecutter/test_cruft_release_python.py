@@ -6,8 +6,8 @@ cruft renders the service's commit and the newest one in one process, and import
 be the one of the commit being rendered (hooks/jinja_ext.py, `_current_service_template`).
 
 - as shipped: the new ARG GO_IMAGE default arrives;
-- CONTROL: the template globals bound to the module loaded at import (what a plain
-  `import service_template` gives): the Dockerfile keeps the old default.
+- CONTROL: the template globals bound to the module read once, at first use (what a
+  plain `import service_template` gives): the Dockerfile keeps the old default.
 """
 
 from __future__ import annotations
@@ -22,9 +22,13 @@ from test_cruft import cruft, cruft_env, edit, git, template_repo  # noqa: F401 
 SLUG = "hello-service"
 OLD_GO_IMAGE = '"go": "golang:{go_version}-alpine",'
 NEW_GO_IMAGE = '"go": "mirror.example/golang:{go_version}-alpine",'
-# The control: every template global looked up in the module jinja_ext loaded at import.
+# The control: every template global looked up in the module jinja_ext read the first time.
 PER_RELEASE = "    return _service_template_in(HOOKS_DIR)\n"
-LOADED_ONCE = "    return service_template\n"
+LOADED_ONCE = (
+    "    global _read_at_first_use\n"
+    "    _read_at_first_use = globals().get('_read_at_first_use') or _service_template_in(HOOKS_DIR)\n"
+    "    return _read_at_first_use\n"
+)
 
 
 @pytest.mark.parametrize("per_release", [True, False], ids=["as-shipped", "control-module-loaded-once"])
