@@ -1,16 +1,19 @@
-"""The generated web server as a real process: graceful SIGTERM and slow-header clients.
+"""The generated web server as a real process: a rolling deploy's drain, graceful
+shutdown, the access log, panics, and slow-header clients.
 
 The project is generated, built with `make build` (the flags the image uses) and
 started on a free loopback port. Every wait is bounded; all traffic is to 127.0.0.1.
 
-The generated routes all answer at once, so to hold a request in flight the test
-adds one slow route to the copy it builds, next to where `newHandler` registers its
-routes; `main`, `serve` and the signal handling are the generated code, untouched.
+The generated routes all answer at once, so to hold a request in flight, and to
+panic, the test adds two routes to the copy it builds, next to where `handler`
+registers its routes; `main`, `serve`, the middleware and the signal handling are
+the generated code, untouched.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import select
 import signal
@@ -18,17 +21,19 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from conftest import copier_generate, free_port, need, run, wait_for_200
+from drain import load_and_drain, readiness_flip
 
 pytestmark = pytest.mark.slow
 
 SLOW_ROUTE = "/test-slow"
+PANIC_ROUTE = "/test-panic"
 SLOW_FOR_SECONDS = 2
 START_WAIT = 30.0  # bound on the server's start (not a speed target)
 ROUTES_ANCHOR = "\tmux := http.NewServeMux()\n"
@@ -40,7 +45,15 @@ SLOW_HANDLER = f"""
 		time.Sleep({SLOW_FOR_SECONDS} * time.Second)
 		fmt.Fprintln(w, "done")
 	}})
+	mux.HandleFunc("GET {PANIC_ROUTE}", func(w http.ResponseWriter, r *http.Request) {{
+		panic("test panic")
+	}})
 """
+HELLO = b"Hello from hello-service\n"
+# The drain tests' settings: a delay long enough to outlast the balancer's margin, and a
+# timeout; the process must exit 0 within their sum.
+DRAIN_ENV = {"SHUTDOWN_DELAY": "3s", "SHUTDOWN_TIMEOUT": "5s"}
+DRAIN_SECONDS = 3 + 5
 
 
 def go_seconds(source: str, name: str) -> float:
@@ -54,6 +67,7 @@ def go_seconds(source: str, name: str) -> float:
 class Build:
     binary: Path
     shutdown_timeout: float
+    shutdown_delay: float
     read_header_timeout: float
     read_timeout: float
 
@@ -64,12 +78,13 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     project = copier_generate(tmp_path_factory.mktemp("shutdown") / "service", {"app_kind": "http"})
     main_go = project / "main.go"
     source = main_go.read_text()
-    assert source.count(ROUTES_ANCHOR) == 1, "newHandler changed: update the anchor for the slow route"
+    assert source.count(ROUTES_ANCHOR) == 1, "handler changed: update the anchor for the test routes"
     main_go.write_text(source.replace(ROUTES_ANCHOR, ROUTES_ANCHOR + SLOW_HANDLER))
     run(["make", "build"], cwd=project, timeout=300, env={"GOTOOLCHAIN": "local", "GOPROXY": "off"})
     return Build(
         binary=project / "bin" / "hello-service",
-        shutdown_timeout=go_seconds(source, "shutdownTimeout"),
+        shutdown_timeout=go_seconds(source, "defaultShutdownTimeout"),
+        shutdown_delay=go_seconds(source, "defaultShutdownDelay"),
         read_header_timeout=go_seconds(source, "ReadHeaderTimeout"),
         read_timeout=go_seconds(source, "ReadTimeout"),
     )
@@ -84,24 +99,171 @@ class Server:
     def connect(self, timeout: float = 10) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
+    def signal(self, signum: int) -> None:
+        self.proc.send_signal(signum)
+
+    def log(self) -> list[dict[str, object]]:
+        return [json.loads(line) for line in self.output if line.startswith("{")]
+
+    def requests_logged(self) -> list[dict[str, object]]:
+        return [line for line in self.log() if line.get("msg") == "request"]
+
 
 @pytest.fixture
-def server(build: Build) -> Iterator[Server]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(build.binary)], env={"PORT": str(port)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    output: list[str] = []
-    reader = threading.Thread(target=lambda: output.extend(proc.stdout or []), daemon=True)
-    reader.start()
-    try:
+def start(build: Build) -> Iterator[Callable[..., Server]]:
+    """Start the built server with extra environment; the classic shutdown tests run
+    with no drain delay (SHUTDOWN_DELAY=0), the drain tests set their own."""
+    procs: list[tuple[subprocess.Popen[str], threading.Thread]] = []
+
+    def start_server(**env: str) -> Server:
+        port = free_port()
+        proc = subprocess.Popen([str(build.binary)], env={"PORT": str(port), "SHUTDOWN_DELAY": "0", **env},
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        output: list[str] = []
+        reader = threading.Thread(target=lambda: output.extend(proc.stdout or []), daemon=True)
+        reader.start()
+        procs.append((proc, reader))
         assert wait_for_200(f"http://127.0.0.1:{port}/healthz", START_WAIT) is not None, f"no answer on :{port}: {output}"
-        yield Server(proc, port, output)
-    finally:
+        return Server(proc, port, output)
+
+    yield start_server
+    for proc, reader in procs:
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=10)
         reader.join(timeout=10)
+
+
+@pytest.fixture
+def server(start: Callable[..., Server]) -> Server:
+    return start()
+
+
+def test_main_go_defaults_fit_kubernetes_default_grace_period(build: Build) -> None:
+    """docs/production.md's manifest relies on it: delay plus timeout below 30 s."""
+    assert 0 < build.shutdown_delay and build.shutdown_delay + build.shutdown_timeout < 30
+
+
+# -- a rolling deploy ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env, drains", [(DRAIN_ENV, True), ({"SHUTDOWN_DELAY": "0"}, False)],
+                         ids=["drain-delay", "control-no-delay"])
+def test_rolling_deploy_loses_no_request(start: Callable[..., Server], env: dict[str, str], drains: bool) -> None:
+    """64 keep-alive clients, SIGTERM mid-load, clients stop once readiness fails plus a
+    margin: with the drain, every request gets a complete 200; without it (the control),
+    requests are refused or their connections reset."""
+    server = start(**env)
+    result = load_and_drain(server.port, lambda: server.signal(signal.SIGTERM), HELLO)
+    print(f"\n{'drain' if drains else 'control'}: {result.report()}")
+    assert server.proc.wait(timeout=DRAIN_SECONDS) == 0
+    assert result.counts["ok"] > 0, result.report()
+    if drains:
+        assert result.lost == 0, result.report()
+    else:
+        assert result.counts["refused"] + result.counts["reset"] > 0, "the control lost nothing: " + result.report()
+
+
+def test_readiness_fails_within_100ms_of_sigterm_while_serving_on(start: Callable[..., Server]) -> None:
+    server = start(**DRAIN_ENV)
+    took, status = readiness_flip(server.port, lambda: server.signal(signal.SIGTERM))
+    assert status == 503 and took < 0.1, f"/readyz answered {status} {took * 1000:.0f} ms after SIGTERM"
+    # Still serving during the delay, each response closing its connection.
+    client = server.connect()
+    client.request("GET", "/")
+    response = client.getresponse()
+    assert (response.status, response.read(), response.getheader("Connection")) == (200, HELLO, "close")
+    assert server.proc.wait(timeout=DRAIN_SECONDS) == 0
+    messages = [line["msg"] for line in server.log()]
+    assert messages.index("draining") < messages.index("shutting down") < messages.index("stopped"), messages
+
+
+@pytest.mark.parametrize("signals", [(signal.SIGTERM, signal.SIGTERM), (signal.SIGTERM, signal.SIGINT), (signal.SIGINT,)],
+                         ids=["second-SIGTERM", "SIGTERM-then-Ctrl-C", "Ctrl-C"])
+def test_ctrl_c_or_a_second_signal_skips_the_delay(start: Callable[..., Server], signals: tuple[int, ...]) -> None:
+    """A delay of an hour: only skipping it lets the process exit within the bound."""
+    server = start(SHUTDOWN_DELAY="1h", SHUTDOWN_TIMEOUT="5s")
+    readiness_flip(server.port, lambda: server.signal(signals[0]))  # the drain (or, for Ctrl-C, the stop) began
+    for signum in signals[1:]:
+        server.signal(signum)
+    assert server.proc.wait(timeout=10) == 0, "".join(server.output)
+
+
+def test_control_one_sigterm_keeps_serving_through_the_delay(start: Callable[..., Server]) -> None:
+    """The control for the test above: without a second signal the hour's delay holds."""
+    server = start(SHUTDOWN_DELAY="1h")
+    readiness_flip(server.port, lambda: server.signal(signal.SIGTERM))
+    with pytest.raises(subprocess.TimeoutExpired):
+        server.proc.wait(timeout=2)
+    client = server.connect()
+    client.request("GET", "/")
+    assert client.getresponse().status == 200
+
+
+# -- the access log, panics, limits ----------------------------------------------------
+
+
+@pytest.mark.parametrize("level, probes_logged", [("", False), ("debug", True)], ids=["default-level", "LOG_LEVEL=debug"])
+def test_each_request_logs_one_json_line_with_its_request_id(start: Callable[..., Server], level: str,
+                                                             probes_logged: bool) -> None:
+    server = start(LOG_LEVEL=level) if level else start()
+    del server.output[:]  # the start-up wait's probes
+    sent = {"caller-id-123": True, "x" * 129: False, "has space": False, "ünicode": False, "": False}
+    answered = {}
+    client = server.connect()
+    for request_id, _ in sent.items():
+        client.putrequest("GET", "/")
+        if request_id:
+            client.putheader("X-Request-ID", request_id.encode())
+        client.endheaders()
+        response = client.getresponse()
+        response.read()
+        answered[request_id] = response.getheader("X-Request-ID")
+    client.request("GET", "/healthz")
+    client.getresponse().read()
+    client.close()
+    server.signal(signal.SIGTERM)
+    assert server.proc.wait(timeout=DRAIN_SECONDS) == 0
+
+    logged = server.requests_logged()
+    assert len(logged) == len(sent) + probes_logged, logged
+    for (request_id, echoed), line in zip(sent.items(), logged):
+        assert (answered[request_id] == request_id) == echoed, (request_id, answered[request_id])
+        assert line["request_id"] == answered[request_id]
+        assert re.fullmatch(r"[!-~]{1,128}", answered[request_id])
+        assert {k: line[k] for k in ("method", "path", "status", "bytes")} == {
+            "method": "GET", "path": "/", "status": 200, "bytes": len(HELLO)}
+        assert isinstance(line["duration_ms"], float) and line["remote"].startswith("127.0.0.1:")
+
+
+def test_a_panic_is_a_500_with_its_stack_and_the_server_serves_on(server: Server) -> None:
+    client = server.connect()
+    client.request("GET", PANIC_ROUTE)
+    response = client.getresponse()
+    assert response.status == 500, "a panicking handler must answer 500, not drop the connection"
+    response.read()
+    client.request("GET", "/")
+    assert client.getresponse().status == 200
+    panic_line = next(line for line in server.requests_logged() if line["path"] == PANIC_ROUTE)
+    assert panic_line["level"] == "ERROR" and panic_line["panic"] == "test panic" and "main.go" in panic_line["stack"]
+
+
+def test_oversized_request_headers_get_431(server: Server) -> None:
+    client = server.connect()
+    client.request("GET", "/", headers={"X-Big": "a" * (128 << 10)})
+    assert client.getresponse().status == 431
+
+
+@pytest.mark.parametrize("env", [{"SHUTDOWN_DELAY": "5"}, {"SHUTDOWN_TIMEOUT": "soon"}, {"LOG_LEVEL": "loud"}],
+                         ids=["delay-without-unit", "timeout-not-a-duration", "unknown-level"])
+def test_bad_settings_stop_the_start_with_one_line(build: Build, env: dict[str, str]) -> None:
+    proc = subprocess.run([str(build.binary)], env={"PORT": str(free_port()), **env}, capture_output=True,
+                          text=True, timeout=30)
+    name = next(iter(env))
+    assert proc.returncode == 2 and proc.stderr.startswith(f"{name}: use ") and proc.stderr.count("\n") == 1, proc
+
+
+# -- graceful shutdown -----------------------------------------------------------------
 
 
 def test_sigterm_lets_the_in_flight_request_finish_and_exits_0(server: Server, build: Build) -> None:
