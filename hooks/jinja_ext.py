@@ -61,6 +61,7 @@ _GLOBALS = (
     "go_ldflags",
     "truthy",
     "changed_answer_error",
+    "drain_seconds",
 )
 
 

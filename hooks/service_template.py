@@ -42,6 +42,12 @@ CHOICES: dict[str, tuple[str, ...]] = {
 # upx flags per level: -1 packs fastest, --best tries hardest, --lzma packs smallest.
 UPX_FLAGS: dict[str, str] = {"fast": "-1", "best": "--best", "lzma": "--best --lzma"}
 
+# The http server's drain on SIGTERM, in seconds: main.go's defaults for SHUTDOWN_DELAY
+# and SHUTDOWN_TIMEOUT, which its README states (docs/production.md explains them).
+# The delay outlasts an orchestrator's endpoint removal (Kubernetes: a few seconds);
+# delay plus timeout stays below Kubernetes' default grace period of 30 s.
+DRAIN_SECONDS: dict[str, int] = {"delay": 5, "timeout": 15}
+
 MAX_UID = 2_147_483_647
 _TEXT_FORBIDDEN = set('"\\$`{}%<>')
 # Patterns are used with fullmatch and spell out ASCII: `$` would accept a trailing
@@ -267,3 +273,8 @@ GO_LDFLAGS = "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}"
 
 def go_ldflags(answers: Mapping[str, Any]) -> str:
     return GO_LDFLAGS
+
+
+def drain_seconds(name: str) -> int:
+    """A default of the http server's drain: "delay" or "timeout" (DRAIN_SECONDS)."""
+    return DRAIN_SECONDS[name]

@@ -24,6 +24,7 @@ import pytest
 
 import service_template as st
 from conftest import build_args, copier_generate, docker_build, elf_is_static, free_port, run, wait_for_200
+from drain import load_and_drain
 
 pytestmark = pytest.mark.docker
 
@@ -277,6 +278,28 @@ def test_tz_europe_berlin_resolves_when_the_image_has_time_zone_data(
         assert offset == "Z", f"tzdata=none, yet a zone loaded: {first['time']}"
 
 
+@pytest.mark.parametrize("answers", HTTP_CASES)
+def test_rolling_deploy_of_the_container_loses_no_request_and_logs_each(
+    answers: dict[str, Any], built: Callable[..., Built], docker: str, container: Callable[..., str]
+) -> None:
+    """test_shutdown.py's load-and-drain, against the image: `docker kill --signal TERM`
+    is what an orchestrator sends. Its control (no delay) runs against the binary there."""
+    image = built(answers)
+    port = free_port()
+    name = container("--network", "host", "-e", f"PORT={port}", "-e", "SHUTDOWN_DELAY=3s", "-e", "SHUTDOWN_TIMEOUT=5s",
+                     image.tag)
+    assert wait_for_200(f"http://127.0.0.1:{port}/readyz", WAIT) is not None
+    result = load_and_drain(port, lambda: run([docker, "kill", "--signal", "TERM", name], cwd=Path.cwd()),
+                            f"Hello from {image.slug}\n".encode())
+    print(f"\n{image.slug}: {result.report()}")
+    assert result.lost == 0 and result.counts["ok"] > 0, result.report()
+    assert run([docker, "wait", name], cwd=Path.cwd(), timeout=3 + 5 + WAIT).stdout.strip() == "0"
+    logged = [json.loads(line) for line in run([docker, "logs", name], cwd=Path.cwd()).stdout.splitlines()]
+    served = [line for line in logged if line.get("msg") == "request" and line.get("path") == "/"]
+    assert len(served) == result.counts["ok"], "each request served logs exactly one line"
+    assert len({line["request_id"] for line in served}) == len(served)
+
+
 # -- cli ----------------------------------------------------------------------------
 
 
@@ -289,6 +312,19 @@ def test_cli_prints_its_version(answers: dict[str, Any], built: Callable[..., Bu
 
 
 # -- scratch: nothing wasted; cross builds ----------------------------------------------
+
+
+@pytest.mark.parametrize("answers", CLI_CASES[:1])
+def test_cli_container_interrupted_exits_130(answers: dict[str, Any], built: Callable[..., Built], docker: str,
+                                              container: Callable[..., str]) -> None:
+    image = built(answers)
+    name = container(image.tag, "-wait", "1h", "-v")
+    deadline = time.monotonic() + WAIT
+    while "greeting" not in run([docker, "logs", name], cwd=Path.cwd()).stderr:  # the work has begun
+        assert time.monotonic() < deadline, "the tool never started its work"
+        time.sleep(0.2)
+    run([docker, "kill", "--signal", "INT", name], cwd=Path.cwd())
+    assert run([docker, "wait", name], cwd=Path.cwd(), timeout=WAIT).stdout.strip() == "130"
 
 
 @pytest.mark.parametrize("answers", [c for c in CASES if c.values[0]["runtime_base"] == "scratch"])

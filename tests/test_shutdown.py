@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+import service_template as st
 from conftest import copier_generate, free_port, need, run, wait_for_200
 from drain import load_and_drain, readiness_flip
 
@@ -139,8 +140,10 @@ def server(start: Callable[..., Server]) -> Server:
     return start()
 
 
-def test_main_go_defaults_fit_kubernetes_default_grace_period(build: Build) -> None:
-    """docs/production.md's manifest relies on it: delay plus timeout below 30 s."""
+def test_main_go_drain_defaults_come_from_the_template_and_fit_kubernetes(build: Build) -> None:
+    """main.go's defaults are DRAIN_SECONDS (which the README and docs state), and their
+    sum stays below Kubernetes' default grace period, 30 s."""
+    assert (build.shutdown_delay, build.shutdown_timeout) == (st.DRAIN_SECONDS["delay"], st.DRAIN_SECONDS["timeout"])
     assert 0 < build.shutdown_delay and build.shutdown_delay + build.shutdown_timeout < 30
 
 
@@ -342,3 +345,36 @@ def test_slow_header_client_is_cut_off(server: Server, build: Build) -> None:
     healthy = server.connect()
     healthy.request("GET", "/healthz")
     assert healthy.getresponse().status == 200
+
+
+# -- the command-line tool ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cli_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    need("go", "builds the generated tool")
+    project = copier_generate(tmp_path_factory.mktemp("cli") / "tool", {"app_kind": "cli"})
+    run(["make", "build"], cwd=project, timeout=300, env={"GOTOOLCHAIN": "local", "GOPROXY": "off"})
+    return project / "bin" / "hello-service"
+
+
+@pytest.mark.parametrize("signum, sent", [(signal.SIGINT, True), (signal.SIGTERM, True), (None, False)],
+                         ids=["SIGINT", "SIGTERM", "control-no-signal"])
+def test_cli_work_is_cancelled_by_a_signal_with_exit_130(cli_binary: Path, signum: int | None, sent: bool) -> None:
+    """`-wait 1h` is work that only a signal can end within the bound; the control shows it does not end alone."""
+    proc = subprocess.Popen([str(cli_binary), "-wait", "1h", "-v"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + START_WAIT
+        # -v logs "greeting" once the work has begun, so the signal reaches run's context, not the start-up.
+        line = proc.stderr.readline() if proc.stderr else ""
+        assert "greeting" in line and time.monotonic() < deadline, line
+        if sent:
+            proc.send_signal(signum)
+            assert proc.wait(timeout=10) == 130
+            assert proc.stdout and proc.stdout.read() == "", "interrupted work must not print its result"
+        else:
+            with pytest.raises(subprocess.TimeoutExpired):
+                proc.wait(timeout=2)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)

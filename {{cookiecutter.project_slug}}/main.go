@@ -39,10 +39,10 @@ const (
 	defaultPort = "{{ c.http_port }}"
 	// Long enough for an orchestrator to stop routing here after SIGTERM
 	// (Kubernetes: endpoint removal reaching kube-proxy and the ingress).
-	defaultShutdownDelay = 5 * time.Second
+	defaultShutdownDelay = {{ drain_seconds("delay") }} * time.Second
 	// In-flight requests get this long to finish once the server stops accepting.
-	// Delay plus timeout (20 s) stays below Kubernetes' default grace period, 30 s.
-	defaultShutdownTimeout = 15 * time.Second
+	// Delay plus timeout stays below Kubernetes' default grace period, 30 s.
+	defaultShutdownTimeout = {{ drain_seconds("timeout") }} * time.Second
 	maxHeaderBytes         = 64 << 10 // request line and headers; larger gets 431
 	maxBodyBytes           = 1 << 20  // reading more of a request body fails
 	maxRequestIDLength     = 128
