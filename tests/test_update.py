@@ -214,7 +214,7 @@ def team_edits(project: Path, *, mirror_builder: bool) -> None:
     """What a team does in a few months: a handler, a Makefile target, a Dockerfile tweak
     (and, with `mirror_builder`, the builder image from its own mirror: the same line
     the template's v2 changes)."""
-    edit(project / "main.go", replace_once("\treturn mux\n", NEW_HANDLER + "\treturn mux\n"))
+    edit(project / "main.go", replace_once("\treturn s.everyRequest(mux)\n", NEW_HANDLER + "\treturn s.everyRequest(mux)\n"))
     edit(project / "README.md", lambda text: text + "\n## Runbook\n\nPage the payments team.\n")
     edit(project / "Makefile", lambda text: text + TEAM_TARGET)
     edit(project / "Dockerfile", replace_once("USER ", f"{TEAM_LABEL}\n\nUSER "))
