@@ -61,6 +61,8 @@ _GLOBALS = (
     "go_ldflags",
     "truthy",
     "changed_answer_error",
+    "default_image_repository",
+    "image_registry",
 )
 
 
