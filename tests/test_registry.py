@@ -7,7 +7,10 @@ distribution registry) on loopback, started by a fixture, never a mock.
   Dockerfile builds on the build platform), become one manifest list (`docker
   manifest`), whose entries name the right os/arch and whose arm64 binary is an
   aarch64 ELF, read from the registry with skopeo;
-- `make docker-buildx` refuses in one line where the buildx plugin is missing.
+- `make docker-buildx` refuses in one line where the buildx plugin is missing;
+- Renovate, with the service's renovate.json, looks the runtime base image up in that
+  registry and proposes to pin exactly the digest the registry reports (digest pinning
+  end to end; elsewhere only Renovate's extraction is tested, offline).
 
 The Docker engine talks plain HTTP to a registry on 127.0.0.0/8 without any
 --insecure-registry setting; skopeo and `docker manifest` are told --tls-verify=false
@@ -28,6 +31,7 @@ from typing import Any
 
 import pytest
 
+import service_template as st
 from conftest import build_args, copier_generate, elf_is_static, free_port, need, run, wait_for_200
 
 pytestmark = pytest.mark.docker
@@ -198,3 +202,61 @@ def test_make_docker_buildx_refuses_in_one_line_without_buildx(tmp_path: Path, d
                           env={**os.environ, "DOCKER": docker})  # fmt: skip
     assert proc.returncode != 0
     assert proc.stderr.strip().splitlines()[0] == "docker-buildx: install the buildx plugin (docker-buildx-plugin) first"
+
+
+def test_renovate_proposes_the_digest_the_registry_reports_for_the_base_image(
+    tmp_path: Path, docker: str, standin_images: dict[str, str], registry: str, cleanup_images: list[str]
+) -> None:
+    """Digest pinning end to end: the generated renovate.json, Renovate's own lookup (a dry
+    run, local platform) against the registry, and the digest the registry itself reports."""
+    from test_generated_ci import RENOVATE_ENV, renovate_tool
+
+    renovate = renovate_tool("renovate")
+    base = f"{registry}/distroless/static-debian12:nonroot"
+    cleanup_images.append(base)
+    run([docker, "tag", standin_images["distroless"], base], cwd=tmp_path)
+    run([docker, "push", base], cwd=tmp_path, timeout=300)
+    digest = inspect_remote(base)["Digest"]
+
+    project = generated(tmp_path, runtime_base="distroless")
+    dockerfile = project / "Dockerfile"
+    default = f"ARG RUNTIME_IMAGE={st.BASE_IMAGES['distroless']}\n"
+    assert dockerfile.read_text().count(default) == 1
+    dockerfile.write_text(dockerfile.read_text().replace(default, f"ARG RUNTIME_IMAGE={base}\n"))
+    config = json.loads((project / "renovate.json").read_text())
+    # The service's own rules, told that this registry speaks plain HTTP, and only the
+    # runtime image looked up: Docker Hub (the Go image) and the template's git tags are
+    # not reachable here, and Renovate stops the whole run at an unreachable host.
+    config |= {"hostRules": [{"matchHost": registry, "insecureRegistry": True}], "enabledManagers": ["dockerfile"],
+               "ignoreDeps": ["golang"]}
+    (project / "renovate.json").write_text(json.dumps(config))
+    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+                "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}  # fmt: skip
+    run(["git", "init", "-q"], cwd=project)
+    run(["git", "add", "-A"], cwd=project)
+    run(["git", "commit", "-qm", "service"], cwd=project, env=identity)
+    log = run([renovate, "--platform=local", "--dry-run=lookup", "--onboarding=false"], cwd=project,
+              timeout=600, env=RENOVATE_ENV).stdout  # fmt: skip
+    name = base.rsplit(":", 1)[0]
+    updates = [
+        update
+        for line in log.splitlines() if line.startswith("{") and '"packageFiles with updates"' in line
+        for dep in dependencies(json.loads(line)) if dep["depName"] == name
+        for update in dep.get("updates", [])
+    ]
+    assert updates, f"Renovate proposed nothing for {base}:\n{log[-3000:]}"
+    pins = [update for update in updates if update["updateType"] == "pinDigest"]
+    assert [pin["newDigest"] for pin in pins] == [digest], updates
+
+
+def dependencies(node: Any) -> Iterator[dict[str, Any]]:
+    """Every dependency (a dict with depName) anywhere in a Renovate log record."""
+    if isinstance(node, dict):
+        if "depName" in node:
+            yield node
+        for value in node.values():
+            yield from dependencies(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from dependencies(value)
+
