@@ -299,9 +299,19 @@ def changed_answer_error(name: str, value: Any, recorded: Any) -> str:
     )
 
 
+# Answers whose default is derived from others: that default, left as it is, is not
+# reported again when an answer it comes from is refused (copier stops at the first).
+DERIVED_DEFAULTS = {"image_repository": (("module_path", "project_slug"), default_image_repository)}
+
+
 def all_validation_errors(answers: Mapping[str, Any]) -> list[str]:
     """Every message for a full set of answers, in question order."""
-    return [msg for name, value in answers.items() if (msg := validation_error(name, value))]
+    errors = {name: msg for name, value in answers.items() if (msg := validation_error(name, value))}
+    for name, (sources, derive) in DERIVED_DEFAULTS.items():
+        if name in errors and any(source in errors for source in sources):
+            if answers[name] == derive(*(answers.get(source) for source in sources)):
+                del errors[name]
+    return list(errors.values())
 
 
 def go_image(answers: Mapping[str, Any]) -> str:

@@ -175,3 +175,14 @@ def test_image_repository_messages_lead_with_the_fix_and_fit_80_columns(value: s
     assert message.startswith("image_repository: "), message
     assert len(message) <= 80, f"{len(message)} columns: {message}"
     assert "\n" not in message
+
+
+def test_a_default_derived_from_a_refused_answer_is_not_reported_again() -> None:
+    """cookiecutter reports every bad answer; copier stops at the first. A slug of 'svc-'
+    makes the derived image_repository bad too: one message, the slug's."""
+    answers = {"project_slug": "svc-", "module_path": "github.com/example/svc-",
+               "image_repository": st.default_image_repository("github.com/example/svc-", "svc-")}
+    assert [m.split(" ")[0] for m in st.all_validation_errors(answers)] == ["project_slug"]
+    # Control: an image_repository the user typed is still reported beside it.
+    typed = {**answers, "image_repository": "ghcr.io/Acme/x"}
+    assert [m.split(" ")[0] for m in st.all_validation_errors(typed)] == ["project_slug", "image_repository:"]
