@@ -62,6 +62,8 @@ _GLOBALS = (
     "truthy",
     "changed_answer_error",
     "drain_seconds",
+    "default_image_repository",
+    "image_registry",
 )
 
 

@@ -37,6 +37,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "runtime_base": ("scratch", "distroless", "alpine"),
     "upx_level": ("lzma", "best", "fast"),
     "tzdata": ("embedded", "none", "files"),
+    "ci_provider": ("github", "gitlab", "none"),
 }
 
 # upx flags per level: -1 packs fastest, --best tries hardest, --lzma packs smallest.
@@ -64,6 +65,21 @@ _NUMBER_RE = re.compile(r"0|[1-9][0-9]*")
 # they are devices on Windows (golang.org/x/mod/module.CheckPath).
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {f"{dev}{n}" for dev in ("com", "lpt") for n in range(1, 10)}
 _TRAILING_TILDE_DIGITS_RE = re.compile(r".*~[0-9]+")
+
+# Docker's reference grammar (github.com/distribution/reference, regexp.go), for a
+# repository name without tag or digest: [domain[:port]/]path-component[/path-component...].
+# A path component is lowercase letters and digits, joined by one '.', one '_', '__'
+# or a run of '-'; the first component is a domain when it holds a '.' or ':', or is
+# `localhost` (or has an uppercase letter, which a path never may).
+_IMAGE_PATH_COMPONENT_RE = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+_IMAGE_DOMAIN_RE = re.compile(
+    r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
+    r"|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
+)
+IMAGE_NAME_MAX = 255  # distribution/reference: NameTotalLengthMax
+# Module hosts whose code hosting comes with a container registry: the default
+# image_repository for a module path on them (the registry's own name rules: lowercase).
+REGISTRY_FOR_HOST = {"github.com": "ghcr.io", "gitlab.com": "registry.gitlab.com"}
 
 
 def truthy(value: Any) -> bool:
@@ -154,6 +170,69 @@ def module_path_error(value: str) -> str:
     return ""
 
 
+def _clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters for a one-line message ('...' marks the cut)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def image_repository_error(value: str) -> str:
+    """Why `value` is not an image repository Docker accepts (no tag, no digest), or ''.
+
+    Each message leads with the fix and fits 80 columns: copier shows one line.
+    """
+    name, example = "image_repository", "e.g. ghcr.io/acme/billing-api"
+    if not value.strip():
+        return f"{name}: give one, {example}"
+    if any(ch.isspace() for ch in value):
+        return f"{name}: remove the spaces, {example}"
+    if "://" in value:
+        return f"{name}: drop '{_clip(value.split('://')[0], 10)}://'; write host/path only"
+    if "@" in value:
+        return f"{name}: drop the digest '@{_clip(value.split('@', 1)[1], 16)}'; CI records it"
+    if len(value) > IMAGE_NAME_MAX:
+        return f"{name}: shorten it to {IMAGE_NAME_MAX} characters (got {len(value)})"
+    first, _, rest = value.partition("/")
+    # Docker reads the first part as the registry when it has a '.' or ':' or is localhost.
+    is_domain = bool(rest) and ("." in first or ":" in first or first == "localhost")
+    path = rest if is_domain else value
+    if ":" in path:
+        return f"{name}: drop the tag ':{_clip(path.split(':', 1)[1], 16)}'; make adds the version"
+    if is_domain and not _IMAGE_DOMAIN_RE.fullmatch(first):
+        return f"{name}: fix the registry host '{_clip(first, 20)}' (e.g. ghcr.io)"
+    for component in path.split("/"):
+        if not component:
+            return f"{name}: remove the empty part ('//', or a '/' at an end)"
+        if component != component.lower():
+            return f"{name}: use lowercase ('{_clip(component.lower(), 24)}'); Docker refuses uppercase"
+        if not _IMAGE_PATH_COMPONENT_RE.fullmatch(component):
+            return f"{name}: fix '{_clip(component, 24)}': a-z 0-9 joined by . _ __ or -"
+    return ""
+
+
+def image_registry(image_repository: Any) -> str:
+    """The registry host an image repository lives on (Docker's rule: the first part
+    when it has a '.' or ':' or is localhost; else Docker Hub)."""
+    first, _, rest = str(image_repository).partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return "docker.io"
+
+
+def default_image_repository(module_path: Any, slug: Any) -> str:
+    """Where the image is pushed, derived from the module path.
+
+    github.com/Acme/Billing-API -> ghcr.io/acme/billing-api, gitlab.com/group/proj ->
+    registry.gitlab.com/group/proj (GitLab's CI_REGISTRY_IMAGE). Any other host has no
+    known registry: the slug alone, a local name, as before (docs/questions.md).
+    """
+    host, _, path = str(module_path).partition("/")
+    registry = REGISTRY_FOR_HOST.get(host)
+    candidate = f"{registry}/{path.lower()}" if registry and path else ""
+    if candidate and not image_repository_error(candidate):
+        return candidate
+    return str(slug)
+
+
 def validation_error(name: str, value: Any) -> str:
     """The plain-words message for a bad answer to question `name`, or '' when it is fine.
 
@@ -178,6 +257,8 @@ def validation_error(name: str, value: Any) -> str:
         return ""
     if name == "module_path":
         return module_path_error(str(value))
+    if name == "image_repository":
+        return image_repository_error(str(value))
     if name == "main_package":
         text = str(value)
         if not _MAIN_PACKAGE_RE.fullmatch(text) or "/../" in f"{text}/" or len(text) > 100:
@@ -224,9 +305,19 @@ def changed_answer_error(name: str, value: Any, recorded: Any) -> str:
     )
 
 
+# Answers whose default is derived from others: that default, left as it is, is not
+# reported again when an answer it comes from is refused (copier stops at the first).
+DERIVED_DEFAULTS = {"image_repository": (("module_path", "project_slug"), default_image_repository)}
+
+
 def all_validation_errors(answers: Mapping[str, Any]) -> list[str]:
     """Every message for a full set of answers, in question order."""
-    return [msg for name, value in answers.items() if (msg := validation_error(name, value))]
+    errors = {name: msg for name, value in answers.items() if (msg := validation_error(name, value))}
+    for name, (sources, derive) in DERIVED_DEFAULTS.items():
+        if name in errors and any(source in errors for source in sources):
+            if answers[name] == derive(*(answers.get(source) for source in sources)):
+                del errors[name]
+    return list(errors.values())
 
 
 def go_image(answers: Mapping[str, Any]) -> str:

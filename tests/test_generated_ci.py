@@ -1,8 +1,12 @@
-"""The generated service's CI workflow and Renovate config.
+"""The generated service's CI (GitHub Actions or GitLab CI) and Renovate config.
 
-- .github/workflows/ci.yml loads and runs one command, `make verify VERIFY=strict`:
+- .github/workflows/ci.yml verifies with one command, `make verify VERIFY=strict`:
   the service's own verification (scripts/verify.sh), the same as a laptop's and the
   creation hook's, so they cannot drift apart. It runs here for real, with Docker.
+  Its release job (v* tags) pushes to the image_repository answer, the Makefile's IMAGE.
+- .gitlab-ci.yml (ci_provider=gitlab) runs the same commands; `none` writes no CI.
+- Every combination's CI files pass zizmor (GitHub) and check-jsonschema's bundled
+  GitHub-workflow, GitLab-CI and Renovate schemas.
 - renovate.json: scripts off, Renovate's copier manager on, base images pinned by
   digest. With the `renovate` npm package at hand (RENOVATE_BIN, or `renovate` on
   PATH; `npm install renovate@39` runs on Node 20), the config goes through
@@ -25,9 +29,12 @@ import pytest
 import yaml
 from conftest import copier_generate, need, run
 
+import combos
 import service_template as st
 
 WORKFLOW = Path(".github/workflows/ci.yml")
+GITLAB_CI = Path(".gitlab-ci.yml")
+ZIZMOR_CONFIG = Path(".github/zizmor.yml")
 # A target line: `name: prerequisites ## help`, never a variable (`:=`) or a special target.
 MAKE_TARGET_RE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*):(?!=)(?P<prereqs>[^#\n]*)", re.MULTILINE)
 
@@ -42,12 +49,22 @@ def make_targets(makefile: Path) -> dict[str, list[str]]:
     return {m["name"]: m["prereqs"].split() for m in MAKE_TARGET_RE.finditer(makefile.read_text())}
 
 
-def workflow_steps(project: Path) -> list[dict[str, Any]]:
-    workflow = yaml.safe_load((project / WORKFLOW).read_text())
+def workflow(project: Path) -> dict[str, Any]:
+    loaded = yaml.safe_load((project / WORKFLOW).read_text())
     # YAML 1.1 reads the bare key `on` as True.
-    triggers = workflow.get("on", workflow.get(True))
-    assert {"push", "pull_request"} <= set(triggers), triggers
-    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+    loaded["on"] = loaded.pop(True, loaded.get("on"))
+    return loaded
+
+
+def workflow_steps(project: Path, job: str = "test") -> list[dict[str, Any]]:
+    loaded = workflow(project)
+    assert {"push", "pull_request"} <= set(loaded["on"]), loaded["on"]
+    return loaded["jobs"][job]["steps"]
+
+
+def makefile_image(project: Path) -> str:
+    """The Makefile's IMAGE: the one place the image_repository answer lives in make."""
+    return run(["make", "-s", "--eval=print-image: ; @echo $(IMAGE)", "print-image"], cwd=project).stdout.strip()
 
 
 def run_commands(steps: list[dict[str, Any]]) -> list[list[str]]:
@@ -61,7 +78,8 @@ def test_ci_runs_the_services_own_verification(project: Path) -> None:
     """One proof: CI calls the target a laptop calls and the creation hook runs (scripts/verify.sh)."""
     targets = make_targets(project / "Makefile")
     commands = run_commands(workflow_steps(project))
-    assert commands == [["make", "verify", "VERIFY=strict"]], commands
+    assert commands == [["make", "verify", "VERIFY=strict"], ["make", "vulncheck"]], commands
+    assert "vulncheck" in targets
     assert "verify" in targets
     recipe = (project / "Makefile").read_text().split("\nverify:", 1)[1].split("\n\n", 1)[0]
     assert "bash scripts/verify.sh" in recipe, recipe
@@ -70,10 +88,14 @@ def test_ci_runs_the_services_own_verification(project: Path) -> None:
 
 
 def test_ci_pins_action_versions_and_keeps_github_expressions(project: Path) -> None:
-    steps = workflow_steps(project)
+    steps = [step for job in workflow(project)["jobs"].values() for step in job["steps"]]
     uses = [step["uses"] for step in steps if "uses" in step]
-    # No Go on the runner is needed: verification runs gofmt, vet and tests in Docker.
-    assert [action.split("@")[0] for action in uses] == ["actions/checkout"]
+    # Verification needs no Go on the runner (gofmt, vet and tests run in Docker);
+    # govulncheck does. No QEMU: the Dockerfile cross-compiles.
+    assert sorted({action.split("@")[0] for action in uses}) == [
+        "actions/checkout", "actions/setup-go", "docker/build-push-action", "docker/login-action",
+        "docker/metadata-action", "docker/setup-buildx-action", "sigstore/cosign-installer",
+    ]
     for action in uses:
         assert re.fullmatch(r"[\w-]+/[\w-]+@v\d+", action), f"{action}: pin a major version (Renovate pins digests)"
     workflow_text = (project / WORKFLOW).read_text()
@@ -89,7 +111,9 @@ def test_the_ci_command_passes_in_the_generated_project(
     service = tmp_path / "svc"
     shutil.copytree(project, service, ignore=shutil.ignore_patterns("bin"))
     env = {"DOCKER": docker, "GO_IMAGE": standin_images["go"], "VERIFY_DOCKER_NETWORK": "host"}
-    for argv in run_commands(workflow_steps(service)):
+    # The Verify step (govulncheck needs the Go module proxy and vulnerability database).
+    verify_steps = [step for step in workflow_steps(service) if step.get("name") == "Verify"]
+    for argv in run_commands(verify_steps):
         out = run(argv, cwd=service, timeout=1800, env=env).stdout
         assert "0 failed, 0 skipped: verified" in out, out
 
@@ -109,6 +133,120 @@ def test_make_check_fails_on_unformatted_code_a_vet_finding_and_without_gofmt(pr
     (copy / "sloppy.go").write_text("package main\n\nfunc sloppy() int {\n\treturn 1\n\tpanic(\"x\")\n}\n")
     vet = subprocess.run(["make", "check"], cwd=copy, capture_output=True, text=True)
     assert vet.returncode != 0 and "unreachable code" in vet.stdout + vet.stderr
+
+
+# -- the release job (GitHub) and GitLab CI ----------------------------------------
+
+
+def test_release_job_pushes_signs_and_asks_only_for_what_it_needs(project: Path) -> None:
+    loaded = workflow(project)
+    assert loaded["on"]["push"]["tags"] == ["v*"], "a v* tag releases"
+    assert loaded["permissions"] == {}, "nothing by default: each job asks"
+    assert loaded["jobs"]["test"]["permissions"] == {"contents": "read"}
+    release = loaded["jobs"]["release"]
+    assert release["if"] == "startsWith(github.ref, 'refs/tags/v')" and release["needs"] == "test"
+    assert release["permissions"] == {"contents": "read", "packages": "write", "id-token": "write"}
+    steps = {step["uses"].split("@")[0]: step for step in release["steps"] if "uses" in step}
+    image = makefile_image(project)
+    assert image == "ghcr.io/example/hello-service", "the derived default for github.com/example/..."
+    assert steps["docker/login-action"]["with"] == {
+        "registry": "ghcr.io", "username": "${{ github.actor }}", "password": "${{ secrets.GITHUB_TOKEN }}"}
+    assert steps["docker/metadata-action"]["with"]["images"] == image, "CI pushes where make docker-push does"
+    build = steps["docker/build-push-action"]
+    assert build["with"]["provenance"] == "mode=max" and build["with"]["sbom"] is True
+    assert build["with"]["push"] is True
+    assert build["with"]["platforms"] == "linux/amd64,linux/arm64"
+    assert build["with"]["tags"] == "${{ steps.meta.outputs.tags }}"
+    sign = next(step for step in release["steps"] if step.get("name") == "Sign")
+    assert sign["env"] == {"DIGEST": "${{ steps.build.outputs.digest }}"} and build["id"] == "build"
+    assert sign["run"] == f'cosign sign --yes "{image}@${{DIGEST}}"', "the pushed digest, signed keyless"
+
+
+def test_release_to_another_registry_logs_in_with_repository_secrets(tmp_path: Path) -> None:
+    project = copier_generate(tmp_path / "svc", {"image_repository": "registry.example.com/team/svc"})
+    release = workflow(project)["jobs"]["release"]
+    login = next(step for step in release["steps"] if step.get("uses", "").startswith("docker/login-action@"))
+    assert login["with"]["registry"] == "registry.example.com"
+    assert login["with"]["password"] == "${{ secrets.REGISTRY_PASSWORD }}"
+    assert "packages" not in release["permissions"], "GITHUB_TOKEN needs no package rights for another registry"
+
+
+@pytest.mark.parametrize("app_kind", ["http", "cli"])
+def test_gitlab_ci_runs_the_same_commands_and_releases_tags(app_kind: str, tmp_path: Path) -> None:
+    project = copier_generate(tmp_path / "svc", {"app_kind": app_kind, "ci_provider": "gitlab",
+                                                 "module_path": "gitlab.com/Acme/billing-api"})  # fmt: skip
+    assert not (project / ".github").exists(), "no GitHub files for a GitLab service"
+    pipeline = yaml.safe_load((project / GITLAB_CI).read_text())
+    image = makefile_image(project)
+    assert image == "registry.gitlab.com/acme/billing-api", "the default is GitLab's CI_REGISTRY_IMAGE"
+    assert pipeline["verify"]["script"] == ["make verify VERIFY=strict"]
+    assert pipeline["vulncheck"]["script"] == ["make vulncheck"]
+    assert pipeline["vulncheck"]["image"] == st.go_image({"go_version": "1.27"})
+    release = pipeline["release"]
+    assert release["rules"] == [{"if": "$CI_COMMIT_TAG =~ /^v/"}]
+    assert release["id_tokens"] == {"SIGSTORE_ID_TOKEN": {"aud": "sigstore"}}
+    assert release["variables"]["IMAGE"] == image
+    script = release["script"]
+    assert 'make docker-buildx VERSION="$CI_COMMIT_TAG" COMMIT="$CI_COMMIT_SHORT_SHA"' in script
+    assert any('docker login -u "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"' in line for line in script)
+    assert script[-1] == 'cosign sign "$IMAGE@$DIGEST"'
+    assert "{{.Manifest.Digest}}" in script[-2], "the Go template survived Jinja"
+
+
+def test_no_ci_provider_writes_no_ci_files_and_no_empty_folders(tmp_path: Path) -> None:
+    project = copier_generate(tmp_path / "svc", {"ci_provider": "none"})
+    assert not (project / ".github").exists() and not (project / GITLAB_CI).exists()
+    assert [p for p in project.rglob("*") if p.is_dir() and not any(p.iterdir())] == []
+    run(["make", "-n", "docker-push"], cwd=project)  # the release by hand still works
+
+
+def zizmor(project: Path) -> subprocess.CompletedProcess[str]:
+    tool = need("zizmor", "lints the generated workflows: pip install zizmor")
+    # Offline: the online audits ask GitHub's API about each action's refs.
+    return subprocess.run([tool, "--offline", "--no-progress", "--persona=auditor", "."], cwd=project,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def schema_check(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
+    tool = need("check-jsonschema", "validates CI and Renovate files: pip install check-jsonschema")
+    return subprocess.run([tool, "--builtin-schema", schema, *map(str, files)], capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+
+
+@pytest.mark.parametrize("answers", combos.params())
+def test_every_combination_renders_ci_that_passes_zizmor_and_the_schemas(answers: dict[str, Any], tmp_path: Path) -> None:
+    project = copier_generate(tmp_path / "svc", answers)
+    provider = answers["ci_provider"]
+    assert (project / WORKFLOW).exists() == (provider == "github")
+    assert (project / ZIZMOR_CONFIG).exists() == (provider == "github")
+    assert (project / GITLAB_CI).exists() == (provider == "gitlab")
+    checks = [schema_check("vendor.renovate", project / "renovate.json")]
+    if provider == "github":
+        checks += [schema_check("vendor.github-workflows", project / WORKFLOW), zizmor(project)]
+    if provider == "gitlab":
+        checks.append(schema_check("vendor.gitlab-ci", project / GITLAB_CI))
+    for check in checks:
+        assert check.returncode == 0, f"{check.args}:\n{check.stdout}\n{check.stderr}"
+
+
+def test_the_linters_can_fail(tmp_path: Path) -> None:
+    """Controls: without its config zizmor refuses the major-version pins (hash pins are
+    Renovate's job); a run: step that expands a step output, and a misspelt key, fail too."""
+    project = copier_generate(tmp_path / "svc", {})
+    (project / ZIZMOR_CONFIG).unlink()
+    unconfigured = zizmor(project)
+    assert unconfigured.returncode != 0 and "unpinned-uses" in unconfigured.stdout
+    copier_generate(project, {}, overwrite=True)
+    assert zizmor(project).returncode == 0
+    text = (project / WORKFLOW).read_text()
+    injected = text.replace('cosign sign --yes "', 'cosign sign --yes "${{ steps.meta.outputs.tags }} ')
+    (project / WORKFLOW).write_text(injected)
+    assert "template-injection" in zizmor(project).stdout
+    (project / WORKFLOW).write_text(text.replace("runs-on:", "run-on:", 1))
+    assert schema_check("vendor.github-workflows", project / WORKFLOW).returncode != 0
+    gitlab = copier_generate(tmp_path / "gl", {"ci_provider": "gitlab"})
+    (gitlab / GITLAB_CI).write_text((gitlab / GITLAB_CI).read_text().replace("id_tokens:", "id_token:"))
+    assert schema_check("vendor.gitlab-ci", gitlab / GITLAB_CI).returncode != 0
 
 
 # -- the Renovate config ---------------------------------------------------------

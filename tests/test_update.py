@@ -35,6 +35,7 @@ copier = pytest.importorskip("copier")
 from plumbum import local  # noqa: E402  (copier's dependency)
 
 TEAM_OWNED = ("main.go", "main_test.go", "README.md")
+WORKFLOW_PATH = Path(".github/workflows/ci.yml")
 TEMPLATE_OWNED = ("Dockerfile", "Makefile", ".dockerignore")
 # What the working tree holds that a template release does not ship.
 NOT_IN_A_RELEASE = shutil.ignore_patterns(
@@ -522,3 +523,61 @@ def test_migration_cli_edits_the_file_or_leaves_it_untouched(tmp_path: Path) -> 
     assert "renamed" in run(cli, cwd=tmp_path).stdout
     assert yaml.safe_load(answers_file.read_text())[NEW_KEY] == "distroless"
     assert "nothing to rename" in run(cli, cwd=tmp_path).stdout
+
+
+# -- a service made before the release questions (ci_provider, image_repository) ------
+
+GITHUB_CI = "{% if cookiecutter.ci_provider == 'github' %}ci.yml{% endif %}"
+TEAM_CI_STEP = "      - name: Team lint\n        run: make lint\n"
+
+
+def without_release_questions(repo: Path) -> None:
+    """The template as it was before ci_provider and image_repository: no questions, the
+    Makefile's IMAGE the slug, one GitHub workflow always written."""
+    config = (repo / "copier.yml").read_text()
+    edit(repo / "copier.yml", lambda text: text[: text.index("\nci_provider:")] + "\n")
+    assert "image_repository:" in config
+    slug_dir = repo / "{{cookiecutter.project_slug}}"
+    edit(slug_dir / "Makefile", replace_once("IMAGE ?= {{ c.image_repository }}", "IMAGE ?= {{ c.project_slug }}"))
+    workflows = slug_dir / ".github" / "workflows"
+    (workflows / GITHUB_CI).rename(workflows / "ci.yml")
+    edit(workflows / "ci.yml", replace_once("{% set image = c.image_repository %}", "{% set image = c.project_slug %}"))
+    (slug_dir / ".github" / "{% if cookiecutter.ci_provider == 'github' %}zizmor.yml{% endif %}").unlink()
+    (slug_dir / "{% if cookiecutter.ci_provider == 'gitlab' %}.gitlab-ci.yml{% endif %}").unlink()
+
+
+def test_a_service_made_before_the_release_questions_gets_their_defaults_and_keeps_its_ci_edits(
+    tmp_path: Path,
+) -> None:
+    repo = new_template_repo(tmp_path)
+    current = tmp_path / "current"
+    shutil.copytree(repo, current, ignore=shutil.ignore_patterns(".git"))
+    without_release_questions(repo)
+    template_release(repo, "v1.0.0", "v1: before the release questions")
+    project = generate_service(repo, tmp_path / "billing", "v1.0.0", {"module_path": "github.com/Acme/Billing-API"})
+    assert "ci_provider" not in answers(project) and "image_repository" not in answers(project)
+    assert "\nIMAGE ?= hello-service\n" in (project / "Makefile").read_text()
+    # The team's own CI step, after the verification.
+    edit(project / WORKFLOW_PATH, replace_once("        run: make verify VERIFY=strict\n",
+                                               "        run: make verify VERIFY=strict\n" + TEAM_CI_STEP))
+    commit_all(project, "Team: lint in CI")
+
+    # v2: today's template, with the questions.
+    for path in repo.iterdir():
+        if path.name != ".git":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    shutil.copytree(current, repo, dirs_exist_ok=True)
+    template_release(repo, "v2.0.0", "v2: ci_provider and image_repository")
+    update(project, "v2.0.0")
+
+    recorded = answers(project)
+    assert recorded["ci_provider"] == "github", "the new question's default"
+    assert recorded["image_repository"] == "ghcr.io/acme/billing-api", "derived from the recorded module_path"
+    assert "\nIMAGE ?= ghcr.io/acme/billing-api\n" in (project / "Makefile").read_text()
+    workflow = (project / WORKFLOW_PATH).read_text()
+    assert TEAM_CI_STEP in workflow, "the team's CI edit survived the update"
+    assert "cosign sign --yes \"ghcr.io/acme/billing-api@${DIGEST}\"" in workflow, "the release job arrived"
+    assert (project / ".github" / "zizmor.yml").is_file()
+    assert not (project / ".gitlab-ci.yml").exists()
+    assert conflicted_paths(project) == []
+    assert not any(marker in workflow for marker in CONFLICT_MARKERS[::2])

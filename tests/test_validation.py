@@ -28,6 +28,9 @@ GOOD = {
     "tzdata": ["none", "embedded", "files"],
     "upx_level": ["fast", "best", "lzma"],
     "upx": [True, False, "true", "no"],
+    "ci_provider": ["github", "gitlab", "none"],
+    "image_repository": ["ghcr.io/acme/billing-api", "billing-api", "localhost:5000/a/b", "127.0.0.1:5000/x",
+                         "registry.gitlab.com/group/sub/proj", "docker.io/library/a__b.c-d", "[::1]:5000/x"],
 }
 
 # (question, bad value, a phrase the message must contain)
@@ -63,6 +66,21 @@ BAD = [
     ("runtime_base", "ubuntu", "one of: scratch, distroless, alpine"),
     ("tzdata", "all", "one of: embedded, none, files"),
     ("upx", "maybe", "true or false"),
+    ("ci_provider", "jenkins", "one of: github, gitlab, none"),
+    ("image_repository", "", "give one"),
+    ("image_repository", "ghcr.io/acme/billing-api:1.0", "drop the tag ':1.0'"),
+    ("image_repository", "billing-api:latest", "drop the tag ':latest'"),
+    ("image_repository", "ghcr.io/acme/x@sha256:" + "a" * 64, "drop the digest"),
+    ("image_repository", "ghcr.io/Acme/billing-api", "use lowercase ('acme')"),
+    ("image_repository", "Acme/billing-api", "use lowercase"),
+    ("image_repository", "https://ghcr.io/acme/x", "drop 'https://'"),
+    ("image_repository", "ghcr.io/acme/-x", "fix '-x'"),
+    ("image_repository", "ghcr.io/acme/a___b", "fix 'a___b'"),
+    ("image_repository", "ghcr.io/acme/x/", "remove the empty part"),
+    ("image_repository", "ghcr.io//x", "remove the empty part"),
+    ("image_repository", "gh_cr.io/acme/x", "fix the registry host"),
+    ("image_repository", "ghcr.io/acme/bill ing", "remove the spaces"),
+    ("image_repository", "ghcr.io/" + "a" * 250, "shorten it to 255"),
 ]
 
 
@@ -117,3 +135,54 @@ def test_refusal_keeps_an_existing_folder_intact(tmp_path: Path) -> None:
 def test_default_slug_is_derived_from_the_name(name: str, slug: str, tmp_path: Path) -> None:
     assert st.service_slug(name) == slug
     assert st.validation_error("project_slug", slug) == ""
+
+
+@pytest.mark.parametrize(
+    ("module_path", "slug", "image"),
+    [
+        ("github.com/acme/billing-api", "billing-api", "ghcr.io/acme/billing-api"),
+        ("github.com/Acme/Billing-API", "billing-api", "ghcr.io/acme/billing-api"),
+        ("gitlab.com/Group/sub/proj", "proj", "registry.gitlab.com/group/sub/proj"),
+        ("example.com/team/svc", "svc", "svc"),  # no known registry: a local name
+        ("github.com/acme/_x", "x", "x"),  # Docker refuses a component starting with '_'
+    ],
+)
+def test_default_image_repository_is_derived_from_the_module_path(module_path: str, slug: str, image: str) -> None:
+    assert st.default_image_repository(module_path, slug) == image
+    assert st.validation_error("image_repository", image) == ""
+
+
+def test_the_derived_image_repository_reaches_the_makefile_and_the_answers(tmp_path: Path) -> None:
+    project = copier_generate(tmp_path / "svc", {"module_path": "github.com/Acme/Billing-API"})
+    assert "\nIMAGE ?= ghcr.io/acme/billing-api\n" in (project / "Makefile").read_text()
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["image_repository"] == "ghcr.io/acme/billing-api" and answers["ci_provider"] == "github"
+
+
+@pytest.mark.parametrize(
+    ("value", "phrase"),
+    [pytest.param(v, p, id=f"{v!r}"[:60]) for n, v, p in BAD if n == "image_repository"]
+    + [pytest.param("x" * 300 + ":" + "y" * 300, "", id="long-tag"),
+       pytest.param("ghcr.io/" + "Q" * 300, "", id="long-uppercase"),
+       pytest.param("h" * 300 + "://x", "", id="long-scheme"),
+       pytest.param("a@" + "b" * 300, "", id="long-digest"),
+       pytest.param("ghcr.io/acme/" + "-" * 100, "", id="long-component"),
+       pytest.param("g_" * 100 + ".io/x", "", id="long-host")],
+)
+def test_image_repository_messages_lead_with_the_fix_and_fit_80_columns(value: str, phrase: str) -> None:
+    """copier shows a validator's message on one line, cut at the terminal's width."""
+    message = st.validation_error("image_repository", value)
+    assert message.startswith("image_repository: "), message
+    assert len(message) <= 80, f"{len(message)} columns: {message}"
+    assert "\n" not in message
+
+
+def test_a_default_derived_from_a_refused_answer_is_not_reported_again() -> None:
+    """cookiecutter reports every bad answer; copier stops at the first. A slug of 'svc-'
+    makes the derived image_repository bad too: one message, the slug's."""
+    answers = {"project_slug": "svc-", "module_path": "github.com/example/svc-",
+               "image_repository": st.default_image_repository("github.com/example/svc-", "svc-")}
+    assert [m.split(" ")[0] for m in st.all_validation_errors(answers)] == ["project_slug"]
+    # Control: an image_repository the user typed is still reported beside it.
+    typed = {**answers, "image_repository": "ghcr.io/Acme/x"}
+    assert [m.split(" ")[0] for m in st.all_validation_errors(typed)] == ["project_slug", "image_repository:"]

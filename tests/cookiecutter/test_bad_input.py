@@ -38,6 +38,11 @@ BAD = [
     ("go_version", "1.20"),
     ("go_version", "go1.27"),
     ("go_version", "latest"),
+    ("image_repository", "ghcr.io/acme/billing-api:1.0"),
+    ("image_repository", "ghcr.io/Acme/billing-api"),
+    ("image_repository", "ghcr.io/acme/billing-api@sha256:" + "0" * 64),
+    ("image_repository", "https://ghcr.io/acme/billing-api"),
+    ("image_repository", "ghcr.io/acme/-billing"),
 ]
 
 
@@ -105,7 +110,8 @@ def test_slug_that_is_not_a_folder_name(value: str, bake: Any, tmp_path: Path) -
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("app_kind", "daemon"), ("runtime_base", "ubuntu"), ("tzdata", "all"), ("upx_level", "max")],
+    [("app_kind", "daemon"), ("runtime_base", "ubuntu"), ("tzdata", "all"), ("upx_level", "max"),
+     ("ci_provider", "jenkins")],
     ids=lambda v: str(v),
 )
 def test_an_unknown_choice_is_refused_by_both_engines(name: str, value: str, bake: Any, tmp_path: Path) -> None:
