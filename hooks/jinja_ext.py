@@ -61,6 +61,8 @@ _GLOBALS = (
     "go_ldflags",
     "truthy",
     "changed_answer_error",
+    "newest_go",
+    "template_owned_files",
 )
 
 
