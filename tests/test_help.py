@@ -50,3 +50,17 @@ def test_answers_cookiecutter_ignores_say_so() -> None:
     conditional = [name for name, spec in QUESTIONS.items() if "when" in spec]
     assert conditional
     assert [name for name in conditional if "ignored" not in QUESTIONS[name]["help"]] == []
+
+
+def test_make_help_shows_no_raw_variable_and_aligns(tmp_path: Path) -> None:
+    """`make help` in a service: every line reads as text (no `$(BINARY)`), one column."""
+    import subprocess
+
+    for app_kind in ("http", "cli"):
+        service = copier_generate(tmp_path / app_kind, {"app_kind": app_kind})
+        lines = subprocess.run(["make", "help"], cwd=service, capture_output=True, text=True, timeout=60,
+                               check=True).stdout.splitlines()
+        assert len(lines) >= 10
+        assert [line for line in lines if "$" in line] == []
+        columns = {len(line) - len(line[2:].split(" ", 1)[1].lstrip()) for line in lines}
+        assert len(columns) == 1, lines
