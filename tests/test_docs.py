@@ -46,3 +46,12 @@ def test_questions_page_covers_every_question():
     page = (ROOT / "docs" / "questions.md").read_text()
     headings = set(re.findall(r"^## `(\w+)`", page, re.M))
     assert headings == set(questions)
+
+
+def test_questions_page_states_the_go_bound_the_validator_uses():
+    """docs/questions.md names the newest Go release the template accepts: NEWEST_GO."""
+    sys.path.insert(0, str(ROOT / "hooks"))
+    import service_template as st
+
+    page = " ".join((ROOT / "docs" / "questions.md").read_text().split())
+    assert f"from 1.{st.MIN_GO_MINOR} (the code uses `net/http` method patterns) to {st.NEWEST_GO}," in page

@@ -182,7 +182,7 @@ NEW_GO_DEFAULT = "1.28"
 def improve_template(repo: Path) -> None:
     """v2: a newer Go default, a pinned Alpine builder, a Dockerfile hardening line, and
     improvements to the Makefile and .dockerignore."""
-    edit(repo / "copier.yml", replace_once('default: "1.27"', f'default: "{NEW_GO_DEFAULT}"'))
+    edit(repo / "hooks" / "service_template.py", replace_once('NEWEST_GO = "1.27"', f'NEWEST_GO = "{NEW_GO_DEFAULT}"'))
     edit(
         repo / "hooks" / "service_template.py",
         replace_once('"go": "golang:{go_version}-alpine",', '"go": "golang:{go_version}-alpine3.22",'),

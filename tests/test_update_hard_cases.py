@@ -300,7 +300,7 @@ def test_changing_app_kind_on_update_is_refused_and_nothing_changes(tmp_path: Pa
     project = generate_service(template, tmp_path / "svc", "v1.0.0")
     before = snapshot(project)
 
-    with pytest.raises(ValueError, match="app_kind: cannot change from http to cli"):
+    with pytest.raises(ValueError, match="Validation error for question 'app_kind': keep http: your main.go is a server"):
         update(project, "v2.0.0", data={"app_kind": "cli"})
 
     assert status(project) == "" and snapshot(project) == before
