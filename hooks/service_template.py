@@ -244,6 +244,15 @@ def _go_version_error(text: str) -> str:
     return ""
 
 
+def _registry_and_path(image_repository: str) -> tuple[str, str]:
+    """Docker's split of a repository name: the first part is the registry when it has a
+    '.' or ':' or is localhost; otherwise there is none (Docker Hub) and all is path."""
+    first, _, rest = image_repository.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return first, rest
+    return "", image_repository
+
+
 def image_repository_error(value: str) -> str:
     """Why `value` is not an image repository Docker accepts (no tag, no digest), or ''.
 
@@ -260,13 +269,10 @@ def image_repository_error(value: str) -> str:
         return "drop the @digest"
     if len(value) > IMAGE_NAME_MAX:
         return f"shorten it to {IMAGE_NAME_MAX} characters"
-    first, _, rest = value.partition("/")
-    # Docker reads the first part as the registry when it has a '.' or ':' or is localhost.
-    is_domain = bool(rest) and ("." in first or ":" in first or first == "localhost")
-    path = rest if is_domain else value
+    registry, path = _registry_and_path(value)
     if ":" in path:
         return "drop the :tag; make adds it"
-    if is_domain and not _IMAGE_DOMAIN_RE.fullmatch(first):
+    if registry and not _IMAGE_DOMAIN_RE.fullmatch(registry):
         return "fix the registry host"
     for component in path.split("/"):
         if not component:
@@ -279,12 +285,8 @@ def image_repository_error(value: str) -> str:
 
 
 def image_registry(image_repository: Any) -> str:
-    """The registry host an image repository lives on (Docker's rule: the first part
-    when it has a '.' or ':' or is localhost; else Docker Hub)."""
-    first, _, rest = str(image_repository).partition("/")
-    if rest and ("." in first or ":" in first or first == "localhost"):
-        return first
-    return "docker.io"
+    """The registry host an image repository lives on (docker.io when it names none)."""
+    return _registry_and_path(str(image_repository))[0] or "docker.io"
 
 
 def default_image_repository(module_path: Any, slug: Any) -> str:
