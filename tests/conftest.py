@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import struct
@@ -63,6 +64,12 @@ def elf_is_static(header: bytes) -> bool:
     return all(struct.unpack_from(order + "I", header, phoff + i * phentsize)[0] != pt_interp for i in range(phnum))
 
 
+def elf_machine(header: bytes) -> int:
+    """e_machine of an ELF header (bytes 18-19, in the file's byte order)."""
+    assert header[:4] == b"\x7fELF", "not an ELF binary"
+    return int.from_bytes(header[18:20], "little" if header[5] == 1 else "big")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -101,6 +108,40 @@ def copier_generate(dst: Path, data: dict[str, Any], verify: str = "off", **kwar
             str(ROOT), str(dst), data=data, defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True, **kwargs
         )
     return dst
+
+
+# -- Dockerfiles -------------------------------------------------------------
+
+
+def dockerfile_logical_lines(text: str) -> list[str]:
+    """Instructions as BuildKit reads them: comments dropped, `\\` continuations joined."""
+    lines, current = [], ""
+    for raw in text.split("\n"):
+        if not current and (not raw.strip() or raw.lstrip().startswith("#")):
+            continue
+        if current and raw.lstrip().startswith("#"):
+            continue  # a comment inside a continuation is dropped
+        if raw.endswith("\\"):
+            current += raw[:-1]
+            continue
+        lines.append(current + raw)
+        current = ""
+    assert not current, "a continuation runs off the end of the Dockerfile"
+    return lines
+
+
+def dockerfile_labels(text: str) -> dict[str, str]:
+    """key="value" pairs of every LABEL, unescaped as the Dockerfile parser does."""
+    labels = {}
+    for line in dockerfile_logical_lines(text):
+        if line.split(None, 1)[0].upper() != "LABEL":
+            continue
+        rest = line.split(None, 1)[1]
+        pair = r'\s*([\w.-]+)="((?:[^"\\]|\\.)*)"'
+        assert re.fullmatch(f"({pair})+\\s*", rest), f"a LABEL that is not key=\"value\" pairs: {rest!r}"
+        pairs = re.findall(pair, rest)
+        labels.update({k: re.sub(r"\\(.)", r"\1", v) for k, v in pairs})
+    return labels
 
 
 # -- refusals -----------------------------------------------------------------

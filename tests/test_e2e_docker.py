@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 import service_template as st
-from conftest import build_args, copier_generate, docker_build, elf_is_static, free_port, run, wait_for_200
+from conftest import build_args, copier_generate, docker_build, elf_is_static, elf_machine, free_port, run, wait_for_200
 from drain import load_and_drain
 
 pytestmark = pytest.mark.docker
@@ -360,9 +360,7 @@ def test_scratch_cross_build_for_arm64_yields_an_aarch64_binary(
     out = tmp_path / "rootfs"
     stamped_build(docker, image.project, build_args(standin_images, "scratch"),
                   "--platform", "linux/arm64", "--output", f"type=local,dest={out}")
-    header = (out / image.binary).read_bytes()[:64]
-    assert header[:4] == b"\x7fELF"
-    e_machine = int.from_bytes(header[18:20], "little")
+    e_machine = elf_machine((out / image.binary).read_bytes()[:64])
     assert e_machine == 183, f"e_machine {e_machine}, want 183 (EM_AARCH64)"
 
 

@@ -32,7 +32,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as strat
 
 import service_template as st
-from conftest import ROOT, SUMMARY_LINES, build_args, copier_generate, docker_build, gofmt_bin, need, refusal_problems, run
+from conftest import (
+    ROOT,
+    SUMMARY_LINES,
+    build_args,
+    copier_generate,
+    docker_build,
+    dockerfile_labels,
+    dockerfile_logical_lines,
+    gofmt_bin,
+    need,
+    refusal_problems,
+    run,
+)
 
 TEMPLATE = ROOT / "{{cookiecutter.project_slug}}"
 CASES: collections.Counter[str] = collections.Counter()  # what ran, printed by the last test
@@ -111,23 +123,6 @@ ACCEPTED: dict[str, strat.SearchStrategy[str]] = {
 # -- what a rendered project must satisfy ----------------------------------------
 
 
-def dockerfile_logical_lines(text: str) -> list[str]:
-    """Instructions as BuildKit reads them: comments dropped, `\\` continuations joined."""
-    lines, current = [], ""
-    for raw in text.split("\n"):
-        if not current and (not raw.strip() or raw.lstrip().startswith("#")):
-            continue
-        if current and raw.lstrip().startswith("#"):
-            continue  # a comment inside a continuation is dropped
-        if raw.endswith("\\"):
-            current += raw[:-1]
-            continue
-        lines.append(current + raw)
-        current = ""
-    assert not current, "a continuation runs off the end of the Dockerfile"
-    return lines
-
-
 def parser_directives(text: str) -> dict[str, str]:
     """The `# key=value` lines BuildKit reads before anything else."""
     found = {}
@@ -137,20 +132,6 @@ def parser_directives(text: str) -> dict[str, str]:
             break
         found[match.group(1).lower()] = match.group(2)
     return found
-
-
-def dockerfile_labels(text: str) -> dict[str, str]:
-    """key="value" pairs of every LABEL, unescaped as the Dockerfile parser does."""
-    labels = {}
-    for line in dockerfile_logical_lines(text):
-        if line.split(None, 1)[0].upper() != "LABEL":
-            continue
-        rest = line.split(None, 1)[1]
-        pair = r'\s*([\w.-]+)="((?:[^"\\]|\\.)*)"'
-        assert re.fullmatch(f"({pair})+\\s*", rest), f"a LABEL that is not key=\"value\" pairs: {rest!r}"
-        pairs = re.findall(pair, rest)
-        labels.update({k: re.sub(r"\\(.)", r"\1", v) for k, v in pairs})
-    return labels
 
 
 def check_rendered(project: Path, answers: dict[str, Any]) -> None:

@@ -3,12 +3,11 @@ generated service (the image labels, the README title)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import yaml
 
-from conftest import ROOT, copier_generate
+from conftest import ROOT, copier_generate, dockerfile_labels
 
 QUESTIONS = {k: v for k, v in yaml.safe_load((ROOT / "copier.yml").read_text()).items() if not k.startswith("_")}
 # Answers distinct enough to be found wherever they are written.
@@ -20,15 +19,11 @@ ANSWERS = {
 }
 
 
-def labels_holding(dockerfile: str) -> dict[str, str]:
-    """Each OCI label of the Dockerfile's LABEL instruction, by its last name part."""
-    instruction = dockerfile[dockerfile.index("\nLABEL ") :].split("\n\n")[0]
-    return dict(re.findall(r"org\.opencontainers\.image\.(\w+)=\"([^\"]*)\"", instruction))
-
-
 def test_help_mentions_a_label_exactly_for_the_answers_in_labels(tmp_path: Path) -> None:
     service = copier_generate(tmp_path / "service", ANSWERS)
-    labels = labels_holding((service / "Dockerfile").read_text())
+    oci = "org.opencontainers.image."
+    labels = {key.removeprefix(oci): value for key, value in dockerfile_labels((service / "Dockerfile").read_text()).items()
+              if key.startswith(oci)}
     assert labels["title"] == ANSWERS["project_slug"], "the title label is the slug"
     for name, value in ANSWERS.items():
         in_a_label = sorted(label for label, text in labels.items() if value in text)

@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 import service_template as st
-from conftest import build_args, copier_generate, elf_is_static, free_port, need, run, wait_for_200
+from conftest import build_args, copier_generate, elf_is_static, elf_machine, free_port, need, run, wait_for_200
 
 pytestmark = pytest.mark.docker
 
@@ -128,12 +128,6 @@ def test_the_pushed_images_labels_carry_version_revision_and_source(
     assert labels["org.opencontainers.image.version"] == VERSION
     assert labels["org.opencontainers.image.revision"] == COMMIT
     assert labels["org.opencontainers.image.source"] == "https://github.com/acme/billing-api"
-
-
-def elf_machine(header: bytes) -> int:
-    """e_machine of an ELF header (bytes 18-19, in the file's byte order)."""
-    assert header[:4] == b"\x7fELF", "not an ELF binary"
-    return int.from_bytes(header[18:20], "little" if header[5] == 1 else "big")
 
 
 def binary_from_registry(ref: str, path: str, dest: Path) -> bytes:
