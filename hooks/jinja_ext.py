@@ -1,20 +1,23 @@
-"""The Jinja extension both engines load, so templates see the same helpers.
+"""The rendering release's Jinja helpers: `install` adds them to an environment.
 
-copier:       `_jinja_extensions` in copier.yml (file path, via copier-template-extensions)
-cookiecutter: `_extensions` in cookiecutter.json (import path; the repo is on sys.path)
+Both engines reach this file through `release_extension.py`, which loads it by path and
+content each time an environment is made, so the release being rendered always brings its
+own helpers (docs/cookiecutter.md). The helpers themselves are pure functions in
+`service_template.py`: its TEMPLATE_GLOBALS and TEMPLATE_FILTERS say which ones templates see.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import jinja2
 from jinja2 import Environment
-from jinja2.ext import Extension
 
 HOOKS_DIR = Path(__file__).resolve().parent
 
@@ -41,32 +44,11 @@ def _service_template_in(hooks_dir: Path) -> ModuleType:
 def _current_service_template() -> ModuleType:
     """This release's service_template.py as it is now on disk.
 
-    cookiecutter imports this extension by name, and `cruft update` does it once for
-    both releases, moving one clone of the template from the old commit to the new
-    one: read at import, the old release's module would render the new release too.
-    Looked up at each call, by path and content, the new release's file is used.
+    Read when an environment is made, not when this module is: cruft moves one clone of
+    the template from the old commit to the new one, and a release whose jinja_ext.py did
+    not change is served by the module the old release loaded.
     """
     return _service_template_in(HOOKS_DIR)
-
-
-_GLOBALS = (
-    "validation_error",
-    "go_image",
-    "runtime_image",
-    "has_ca_bundle",
-    "has_healthcheck",
-    "uses_upx",
-    "upx_flags",
-    "go_flags",
-    "go_ldflags",
-    "truthy",
-    "changed_answer_error",
-    "drain_seconds",
-    "default_image_repository",
-    "image_registry",
-    "newest_go",
-    "template_owned_files",
-)
 
 
 def recorded_answer(dst_path: Any, answers_file: Any, name: str) -> Any:
@@ -81,30 +63,41 @@ def recorded_answer(dst_path: Any, answers_file: Any, name: str) -> Any:
     return recorded.get(name) if isinstance(recorded, dict) else None
 
 
-def _per_release(name: str) -> Any:
-    """Template global `name`, looked up in the release being rendered at each call."""
+@jinja2.pass_context
+def service_file(context: Any, name: str) -> str | None:
+    """The text of a file of the service being updated, or None (a new service).
 
-    def call(*args: Any, **kwargs: Any) -> Any:
-        return getattr(_current_service_template(), name)(*args, **kwargs)
-
-    call.__name__ = name
-    return call
-
-
-class GoServiceExtension(Extension):
-    """Adds the `service_slug` filter and the helpers in `_GLOBALS` to the environment.
-
-    `template_hooks_dir` tells cookiecutter's hook scripts where this code lives:
-    they run from a temporary copy, and cruft's context has no `_repo_dir`.
+    copier names the service (`_copier_conf.dst_path`); cruft updates the service it is
+    run in, so there the file is read from the working directory when it holds a
+    `.cruft.json` (a plain cookiecutter run makes a new service and reads nothing).
     """
+    conf = context.get("_copier_conf")
+    if conf is not None:
+        folder = Path(str(conf["dst_path"]))
+    elif Path(".cruft.json").is_file():
+        folder = Path(os.getcwd())
+    else:
+        return None
+    try:
+        return (folder / name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
-    def __init__(self, environment: Environment) -> None:
-        super().__init__(environment)
-        environment.filters["service_slug"] = _per_release("service_slug")
-        environment.globals["template_hooks_dir"] = str(HOOKS_DIR)
-        environment.globals["recorded_answer"] = recorded_answer
-        for name in _GLOBALS:
-            environment.globals[name] = _per_release(name)
+
+def install(environment: Environment) -> None:
+    """Add this release's filters and globals to `environment` (release_extension.py's one call).
+
+    `template_hooks_dir` tells cookiecutter's hook scripts where this code lives: they
+    run from a temporary copy, and cruft's context has no `_repo_dir`.
+    """
+    helpers = _current_service_template()
+    for name in helpers.TEMPLATE_FILTERS:
+        environment.filters[name] = getattr(helpers, name)
+    for name in helpers.TEMPLATE_GLOBALS:
+        environment.globals[name] = getattr(helpers, name)
+    environment.globals["template_hooks_dir"] = str(HOOKS_DIR)
+    environment.globals["recorded_answer"] = recorded_answer
+    environment.globals["service_file"] = service_file
 
 
 try:  # copier only: cookiecutter needs no copier package installed.

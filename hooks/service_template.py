@@ -94,6 +94,30 @@ def template_owned_files(answers: Mapping[str, Any]) -> list[str]:
     return [path for path, present in TEMPLATE_OWNED.items() if present(answers)]
 
 
+# What templates may call: release_extension.py adds exactly these (through
+# jinja_ext.install), read from the release being rendered, so a release adds a helper
+# by writing it here and naming it in this list.
+TEMPLATE_FILTERS = ("service_slug",)
+TEMPLATE_GLOBALS = (
+    "validation_error",
+    "go_image",
+    "runtime_image",
+    "has_ca_bundle",
+    "has_healthcheck",
+    "uses_upx",
+    "upx_flags",
+    "go_flags",
+    "go_ldflags",
+    "truthy",
+    "changed_answer_error",
+    "drain_seconds",
+    "default_image_repository",
+    "image_registry",
+    "newest_go",
+    "template_owned_files",
+)
+
+
 def newest_go() -> str:
     """NEWEST_GO, for templates (the go_version question's default)."""
     return NEWEST_GO
@@ -289,13 +313,30 @@ def image_registry(image_repository: Any) -> str:
     return _registry_and_path(str(image_repository))[0] or "docker.io"
 
 
-def default_image_repository(module_path: Any, slug: Any) -> str:
-    """Where the image is pushed, derived from the module path.
+# The Makefile line that named the image before image_repository was asked
+# (`IMAGE ?= <project_slug>` until 0.2.0's successor), and still names it.
+_MAKEFILE_IMAGE_RE = re.compile(r"^IMAGE[ \t]*[?:]?=[ \t]*(\S+)[ \t]*$", re.MULTILINE)
+
+
+def makefile_image(makefile: str | None) -> str:
+    """The image a service's Makefile names on its `IMAGE ?= ...` line, or ''."""
+    found = _MAKEFILE_IMAGE_RE.findall(makefile or "")
+    return found[-1] if len(set(found)) == 1 else ""
+
+
+def default_image_repository(module_path: Any, slug: Any, makefile: str | None = None) -> str:
+    """Where the image is pushed: the team's own image when the service's Makefile names
+    one (an update of a service made before the question), else derived from the module path.
 
     github.com/Acme/Billing-API -> ghcr.io/acme/billing-api, gitlab.com/group/proj ->
     registry.gitlab.com/group/proj (GitLab's CI_REGISTRY_IMAGE). Any other host has no
     known registry: the slug alone, a local name, as before (docs/questions.md).
+    A Makefile still naming the slug, as the template wrote it, is the template's
+    choice, not the team's: the module path decides then.
     """
+    team_image = makefile_image(makefile)
+    if team_image and team_image != str(slug) and not image_repository_error(team_image):
+        return team_image
     host, _, path = str(module_path).partition("/")
     registry = REGISTRY_FOR_HOST.get(host)
     candidate = f"{registry}/{path.lower()}" if registry and path else ""

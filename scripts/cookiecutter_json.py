@@ -17,8 +17,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COPIER_YML = ROOT / "copier.yml"
 COOKIECUTTER_JSON = ROOT / "cookiecutter.json"
-# cookiecutter imports the shared extension by module path (it puts the repo on sys.path).
-EXTENSION = "hooks.jinja_ext.GoServiceExtension"
+# cookiecutter imports the shared extension by module path (it puts the repo on sys.path):
+# the stable entry point that loads the rendering release's helpers (hooks/release_extension.py).
+EXTENSION = "hooks.release_extension.ReleaseExtension"
 
 
 def questions(copier_config: dict[str, Any]) -> dict[str, dict[str, Any]]:

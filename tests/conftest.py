@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -88,6 +89,48 @@ def wait_for_200(url: str, limit: float) -> float | None:
             pass
         time.sleep(0.1)
     return None
+
+
+# Commits the tests make (services, throwaway template releases) need an identity.
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    return run(["git", *args], cwd=repo, env=GIT_IDENTITY).stdout
+
+
+SIGNALS_A_TEST_SENDS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def default_signal_handling() -> None:
+    """A child's `preexec_fn`: the default handling of the signals tests send it.
+
+    A suite started in the background (`make test &`, CI with no terminal) inherits SIGINT
+    ignored, and a signal ignored when bash starts can never be trapped: Ctrl-C tests would
+    then wait for a process that does not hear them. A terminal's foreground job has these
+    defaults, so the child is given them whatever started the suite.
+    """
+    for signum in SIGNALS_A_TEST_SENDS:
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def cruft_run(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The cruft CLI, in a fresh process: run in-process, it would import this checkout's
+    hooks package (on sys.path here) instead of the template clone's."""
+    cruft_bin = need("cruft", "cruft create/update of a cookiecutter-made service")
+    return run([cruft_bin, *args], cwd=cwd, env=env)
+
+
+def cruft_settings(tmp_path: Path) -> dict[str, str]:
+    """VERIFY=off (cruft runs the hooks again for every update) and a private cookiecutter config."""
+    config = tmp_path / "cookiecutterrc.yaml"
+    config.write_text(
+        f"cookiecutters_dir: {tmp_path / 'cookiecutters'}\nreplay_dir: {tmp_path / 'replay'}\ndefault_context: {{}}\n"
+    )
+    return {**GIT_IDENTITY, "VERIFY": "off", "COOKIECUTTER_CONFIG": str(config)}
 
 
 def run(argv: list[str], cwd: Path, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 import service_template as st
-from conftest import copier_generate, free_port, need, run, wait_for_200
+from conftest import copier_generate, default_signal_handling, free_port, need, run, wait_for_200
 from drain import load_and_drain, readiness_flip
 
 pytestmark = pytest.mark.slow
@@ -119,7 +119,8 @@ def start(build: Build) -> Iterator[Callable[..., Server]]:
     def start_server(**env: str) -> Server:
         port = free_port()
         proc = subprocess.Popen([str(build.binary)], env={"PORT": str(port), "SHUTDOWN_DELAY": "0", **env},
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                preexec_fn=default_signal_handling)
         output: list[str] = []
         reader = threading.Thread(target=lambda: output.extend(proc.stdout or []), daemon=True)
         reader.start()
@@ -362,7 +363,8 @@ def cli_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
                          ids=["SIGINT", "SIGTERM", "control-no-signal"])
 def test_cli_work_is_cancelled_by_a_signal_with_exit_130(cli_binary: Path, signum: int | None, sent: bool) -> None:
     """`-wait 1h` is work that only a signal can end within the bound; the control shows it does not end alone."""
-    proc = subprocess.Popen([str(cli_binary), "-wait", "1h", "-v"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([str(cli_binary), "-wait", "1h", "-v"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_signal_handling)
     try:
         deadline = time.monotonic() + START_WAIT
         # -v logs "greeting" once the work has begun, so the signal reaches run's context, not the start-up.

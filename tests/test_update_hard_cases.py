@@ -39,7 +39,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, need, run
+from conftest import ROOT, default_signal_handling, need, run
 from test_update import (
     GIT_IDENTITY,
     HARDENING_LINE,
@@ -369,9 +369,11 @@ def fake_copier(tmp_path: Path, script: str) -> dict[str, str]:
 
 
 def start(argv: list[str], project: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    """In a process group of its own, as a terminal's foreground job is."""
+    """In a process group of its own, with the signal handling a terminal's foreground job
+    has (conftest.default_signal_handling), however the suite itself was started."""
     return subprocess.Popen(
-        argv, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        argv, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True, preexec_fn=default_signal_handling,
     )
 
 
@@ -541,3 +543,33 @@ def test_a_plain_go_build_at_the_root_leaves_the_tree_clean(tmp_path: Path, igno
 
     assert (project / SLUG).is_file()
     assert status(project) == ("" if ignored else f"?? {SLUG}\n")
+
+
+@pytest.mark.parametrize("reset", [True, False], ids=["default-signal-handling", "control-started-in-the-background"])
+def test_a_child_hears_ctrl_c_however_the_suite_was_started(reset: bool) -> None:
+    """The interrupt tests above pass when the suite runs in the background (CI with no
+    terminal, `make test &`), where SIGINT arrives ignored: start() gives the child the
+    default handling again. The control keeps the inherited ignore: bash cannot trap it."""
+
+    def started_in_the_background() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # what a background job inherits
+        if reset:
+            default_signal_handling()
+
+    script = 'trap "echo trapped; exit 130" INT; echo ready; sleep 30 >/dev/null & wait'
+    proc = subprocess.Popen(["bash", "-c", script], stdout=subprocess.PIPE, text=True, preexec_fn=started_in_the_background)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        proc.send_signal(signal.SIGINT)
+        try:
+            output, _ = proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            output = None  # still running: SIGINT never reached the trap
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    if reset:
+        assert output == "trapped\n" and proc.returncode == 130
+    else:
+        assert output is None, "the control should show a background start ignoring Ctrl-C"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, STANDIN_IMAGES, copier_generate, need, run
+from conftest import ROOT, STANDIN_IMAGES, copier_generate, default_signal_handling, need, run
 from verify import closing_line, exit_code
 
 VERIFY_PY = ROOT / "hooks" / "verify.py"
@@ -381,7 +381,8 @@ def test_sigterm_mid_docker_build_still_cleans_up(tmp_path: Path, docker: str, s
     project = copier_generate(tmp_path / "service", {"project_name": slug, "upx": True, "upx_level": "best"})
     env = clean_env(**docker_env(docker, standin_images), VERIFY="on")
     argv = [sys.executable, "-u", str(VERIFY_PY), "--project", str(project)]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            preexec_fn=default_signal_handling)
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import shutil
 import stat
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ ROOT: Path = shared.ROOT
 copier_generate = shared.copier_generate
 run = shared.run
 need = shared.need
+GIT_IDENTITY = shared.GIT_IDENTITY
+git = shared.git
+cruft_run = shared.cruft_run
+cruft_settings = shared.cruft_settings
 
 # copier's own record of the answers; cookiecutter has no counterpart (cruft writes .cruft.json).
 COPIER_ONLY = {".copier-answers.yml"}
@@ -82,3 +87,33 @@ def tree_differences(left: Path, right: Path, exclude: set[str] = frozenset(), n
 def as_cli_strings(answers: dict[str, Any]) -> dict[str, str]:
     """Answers as a command-line user types them: `upx=true`, never a Python bool."""
     return {key: (str(value).lower() if isinstance(value, bool) else str(value)) for key, value in answers.items()}
+
+
+@pytest.fixture
+def cruft_env(tmp_path: Path) -> dict[str, str]:
+    return cruft_settings(tmp_path)
+
+
+def working_tree_files(root: Path) -> list[str]:
+    """What a clone of the template would hold now: tracked and new files, minus ignored ones."""
+    listed = run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=root).stdout
+    return [name for name in listed.split("\0") if name and (root / name).is_file()]
+
+
+@pytest.fixture
+def template_repo(tmp_path: Path) -> Path:
+    """A throwaway git repo holding the template's working tree as commit 1."""
+    repo = tmp_path / "template"
+    for name in working_tree_files(ROOT):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, repo / name)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "template v1")
+    return repo
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert text.count(old) == 1, f"{old!r} should occur once in {path}"
+    path.write_text(text.replace(old, new))

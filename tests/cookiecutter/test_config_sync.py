@@ -52,8 +52,9 @@ def test_same_jinja_settings_and_extension() -> None:
     assert COOKIECUTTER["_jinja2_env_vars"] == envops
     # cookiecutter always keeps the trailing newline; copier must be told to.
     assert COPIER["_envops"]["keep_trailing_newline"] is True
-    copier_ext = [e for e in COPIER["_jinja_extensions"] if e.startswith("hooks/jinja_ext.py:GoServiceExtension")]
-    assert copier_ext and COOKIECUTTER["_extensions"] == ["hooks.jinja_ext.GoServiceExtension"]
+    # Both engines load the one stable entry point (hooks/release_extension.py).
+    assert "hooks/release_extension.py:ReleaseExtension" in COPIER["_jinja_extensions"]
+    assert COOKIECUTTER["_extensions"] == ["hooks.release_extension.ReleaseExtension"]
 
 
 def test_cookiecutter_loads_the_shared_extension_without_copier() -> None:
@@ -66,8 +67,8 @@ def test_cookiecutter_loads_the_shared_extension_without_copier() -> None:
         "    return real(name, *a, **k)\n"
         "builtins.__import__ = no_copier\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "import jinja2, hooks.jinja_ext as ext\n"
-        "env = jinja2.Environment(extensions=[ext.GoServiceExtension])\n"
+        "import jinja2, hooks.release_extension as ext\n"
+        "env = jinja2.Environment(extensions=[ext.ReleaseExtension])\n"
         "print(env.from_string('{{ \"Billing API\" | service_slug }}').render())\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

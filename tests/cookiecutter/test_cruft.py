@@ -12,14 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, need, run
+from conftest import GIT_IDENTITY, ROOT, cruft_run, edit, git, need, run
 
 ANSWERS = {"project_name": "Billing API", "upx": "true", "upx_level": "lzma"}
 SLUG = "billing-api"
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
-}
 
 # The template's second commit: a hardening line in the Dockerfile, a Makefile improvement.
 DOCKERFILE_BEFORE = 'ENTRYPOINT ["{{ bin }}"]'
@@ -35,50 +31,7 @@ TEAM_HANDLER = '\tmux.HandleFunc("GET /version", func(w http.ResponseWriter, r *
 TEAM_TARGET = "\nteam-lint: ## The team's own check\n\tgo vet ./...\n"
 
 
-def git(cwd: Path, *args: str) -> str:
-    return run(["git", *args], cwd=cwd, env=GIT_IDENTITY).stdout
-
-
-def working_tree_files(root: Path) -> list[str]:
-    """What a clone of the template would hold now: tracked and new files, minus ignored ones."""
-    listed = run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=root).stdout
-    return [name for name in listed.split("\0") if name and (root / name).is_file()]
-
-
-@pytest.fixture
-def template_repo(tmp_path: Path) -> Path:
-    """A throwaway git repo holding the template's working tree as commit 1."""
-    repo = tmp_path / "template"
-    for name in working_tree_files(ROOT):
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, repo / name)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "template v1")
-    return repo
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert text.count(old) == 1, f"{old!r} should occur once in {path}"
-    path.write_text(text.replace(old, new))
-
-
-@pytest.fixture
-def cruft_env(tmp_path: Path) -> dict[str, str]:
-    """VERIFY=off (cruft runs the hooks again for every update) and a private cookiecutter config."""
-    config = tmp_path / "cookiecutterrc.yaml"
-    config.write_text(
-        f"cookiecutters_dir: {tmp_path / 'cookiecutters'}\nreplay_dir: {tmp_path / 'replay'}\ndefault_context: {{}}\n"
-    )
-    return {**GIT_IDENTITY, "VERIFY": "off", "COOKIECUTTER_CONFIG": str(config)}
-
-
-def cruft(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """The cruft CLI, in a fresh process: run in-process, it would import this checkout's
-    hooks package (on sys.path here) instead of the template clone's."""
-    cruft_bin = need("cruft", "cruft create/update of a cookiecutter-made service")
-    return run([cruft_bin, *args], cwd=cwd, env=env)
+cruft = cruft_run
 
 
 def test_cruft_create_then_update_keeps_the_teams_edits(template_repo: Path, tmp_path: Path, cruft_env: dict[str, str]) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from test_cruft import cruft, cruft_env, edit, git, template_repo  # noqa: F401  (fixtures)
+from conftest import cruft_run as cruft, edit, git
 
 SLUG = "hello-service"
 OLD_GO_IMAGE = '"go": "golang:{go_version}-alpine",'
@@ -33,7 +33,7 @@ LOADED_ONCE = (
 
 @pytest.mark.parametrize("per_release", [True, False], ids=["as-shipped", "control-module-loaded-once"])
 def test_a_base_image_change_in_service_template_reaches_the_service_on_cruft_update(
-    template_repo: Path, tmp_path: Path, cruft_env: dict[str, str], per_release: bool  # noqa: F811
+    template_repo: Path, tmp_path: Path, cruft_env: dict[str, str], per_release: bool
 ) -> None:
     if not per_release:
         edit(template_repo / "hooks" / "jinja_ext.py", PER_RELEASE, LOADED_ONCE)
