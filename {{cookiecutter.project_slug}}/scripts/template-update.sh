@@ -13,8 +13,8 @@
 # 4. lists every file with a conflict left inline (and cruft's *.rej files);
 # 5. without conflicts, runs the service's verification (`make verify`; VERIFY=off skips it);
 # 6. prints the next step. Nothing is committed: review `git diff`, then commit.
-# The template owns this file. Everything is in main(), so bash has read the whole
-# script before the update, which may rewrite this very file, runs.
+# The template owns this file. Everything is in main(), called on the last line, so bash
+# has read the whole script before the update, which may rewrite this very file, runs.
 set -u
 
 say() { printf 'template-update: %s\n' "$*"; }
@@ -144,5 +144,6 @@ main() {
     say "updated and verified. Next: review \`git diff\`, then git add -A && git commit -m 'Template update'"
 }
 
-main "$@"
-exit $?
+# One line: bash reads a script as it runs it, and the update may have rewritten this file
+# by the time main returns; the `exit` is read before main starts (0.2.0's two lines were not).
+main "$@"; exit $?
