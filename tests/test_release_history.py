@@ -1,10 +1,9 @@
 """Updates across the template's real release history, with both engines.
 
-Services exist that were made from past states of this repository. This test checks those
-states out of the repository's own history (pinned below), tags them as the releases they
-are, releases this checkout on top of them, then a later release that adds a template helper
-(as any release may), and updates services made at each state as a team would, with its
-own edits in place:
+Services exist that were made from past states of this repository. This test makes services
+at those states, checked out of the repository's own history (pinned below), releases this
+checkout on top of them as the first tag, then a later release that adds a template helper
+(as any release may), and updates the services as a team would, with its own edits in place:
 
 - no team line is lost; every file a fresh render of the target release has is there; the
   template's improvements arrived (every line of each template-owned file of a fresh
@@ -38,13 +37,17 @@ from conftest import (
     run,
 )
 
-# Past states of this repository that services can have been made from: each is a commit
-# of its history, tagged here as the release it was (a state a later release is cut from
-# joins this list). 3841e3f: the template as landed on 2026-11-26, before this fix.
-PINNED_RELEASES = {"v0.2.0": "3841e3f0f8131093f2c1700d62cd7159d14ec808"}
-HEAD_RELEASE = "v0.3.0"  # this checkout's working tree, released
-LATER_RELEASE = "v0.4.0"  # HEAD plus a new template helper, used by a template-owned file
-OLDEST = next(iter(PINNED_RELEASES))
+# Past states of this repository that services can have been made from, as commits of its
+# history; a state a later release is cut from joins the list as its tag. No release was
+# tagged before this checkout: a service made then records the commit (copier's `_commit`,
+# cruft's `commit`), and copier reads it as older than the first release.
+# 3841e3f: the template as landed on 2026-11-26, before the stable entry point.
+PINNED_STATES = ["3841e3f0f8131093f2c1700d62cd7159d14ec808"]
+# The last state before the image_repository question (its Makefile: `IMAGE ?= <slug>`).
+BEFORE_IMAGE_REPOSITORY = "aa259c2238078057c0b1ae8e6751bb6876e03959"
+HEAD_RELEASE = "v0.2.0"  # this checkout's working tree, released: the first tag (CHANGELOG.md)
+LATER_RELEASE = "v0.3.0"  # HEAD plus a new template helper, used by a template-owned file
+OLDEST = PINNED_STATES[0]
 
 NEW_HELPER = "release_greeting"
 NEW_HELPER_LINE = "# A later release's helper says: hello from a later release"
@@ -64,7 +67,7 @@ TEAM_EDITS = {
 
 def _ensure_history() -> None:
     """The pinned commits must be in this clone: deepen a shallow one (CI's may be)."""
-    missing = [sha for sha in PINNED_RELEASES.values()
+    missing = [sha for sha in [BEFORE_IMAGE_REPOSITORY, *PINNED_STATES]
                if subprocess.run(["git", "cat-file", "-e", f"{sha}^{{commit}}"], cwd=ROOT, capture_output=True).returncode]
     if missing and git(ROOT, "rev-parse", "--is-shallow-repository").strip() == "true":
         run(["git", "fetch", "-q", "--unshallow"], cwd=ROOT, timeout=600)
@@ -124,8 +127,6 @@ def _history_repo(root: Path, *, undo_fix: bool = False) -> Path:
     _ensure_history()
     repo = root / "template"
     run(["git", "clone", "-q", "--no-local", str(ROOT), str(repo)], cwd=root, timeout=600)
-    for tag, sha in PINNED_RELEASES.items():
-        git(repo, "tag", "-a", tag, sha, "-m", tag)
     git(repo, "checkout", "-q", "-B", "release", git(ROOT, "rev-parse", "HEAD").strip())
     _release_working_tree(repo, HEAD_RELEASE)
     _release_adding_a_helper(repo, LATER_RELEASE, undo_fix=undo_fix)
@@ -326,4 +327,51 @@ def test_control_without_the_stable_entry_point_cruft_cannot_update_from_the_old
     assert proc.returncode != 0
     assert f"'{NEW_HELPER}' is undefined" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     assert git(service, "status", "--porcelain") == before
-    assert _release_of(service) == PINNED_RELEASES[OLDEST]
+    assert _release_of(service) == OLDEST
+
+
+TEAM_IMAGE = "registry.acme.example/billing/hello-service"
+
+
+@pytest.mark.parametrize("team_changed_it", [True, False], ids=["team-image", "template-default"])
+@pytest.mark.parametrize("engine", ["copier", "cruft"])
+def test_an_update_keeps_the_image_the_teams_makefile_names(
+    engine: str, team_changed_it: bool, history: Path, tmp_path: Path
+) -> None:
+    """A service made before image_repository gets the team's image from its Makefile's
+    IMAGE line when the team changed it, else the default derived from module_path
+    (the control: with the Makefile as the template wrote it, the module path decides)."""
+    service = _make_service(engine, history, BEFORE_IMAGE_REPOSITORY, tmp_path)
+    assert f"IMAGE ?= {SLUG}\n" in (service / "Makefile").read_text()
+    if team_changed_it:
+        _edit(service / "Makefile", f"IMAGE ?= {SLUG}\n", f"IMAGE ?= {TEAM_IMAGE}\n")
+        git(service, "commit", "-q", "-a", "-m", "the team's registry")
+    args = (["copier", "update", "-q", "--trust", "--defaults", "--conflict", "inline", "--vcs-ref", HEAD_RELEASE]
+            if engine == "copier" else
+            ["cruft", "update", "--skip-apply-ask", "--allow-untracked-files", "--checkout", HEAD_RELEASE])
+    proc = subprocess.run(args, cwd=service, env=_env(tmp_path, "off"), capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    expected = TEAM_IMAGE if team_changed_it else f"ghcr.io/example/{SLUG}"
+    if engine == "copier":
+        recorded = yaml.safe_load((service / ".copier-answers.yml").read_text())["image_repository"]
+    else:
+        recorded = json.loads((service / ".cruft.json").read_text())["context"]["cookiecutter"]["image_repository"]
+    assert recorded == expected
+    workflow = (service / ".github" / "workflows" / "ci.yml").read_text()
+    assert expected in workflow, "CI releases to the image make docker-push pushes"
+    assert f"IMAGE ?= {expected}\n" in (service / "Makefile").read_text() or team_changed_it
+
+
+@pytest.mark.parametrize("engine", ["copier", "cruft"])
+def test_template_update_with_verify_off_skips_the_verification_with_a_line(
+    engine: str, history: Path, tmp_path: Path
+) -> None:
+    service = _make_service(engine, history, HEAD_RELEASE, tmp_path)
+    proc = _template_update(service, tmp_path, LATER_RELEASE, "off", "/nonexistent/docker")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert f"updating with {engine} from template release {HEAD_RELEASE} to {LATER_RELEASE}" in output
+    assert "template-update: verification skipped (VERIFY=off)" in output
+    assert "does not verify" not in output and "broken" not in output
+    assert NEW_HELPER_LINE in (service / "Makefile").read_text()
