@@ -145,5 +145,5 @@ main() {
 }
 
 # One line: bash reads a script as it runs it, and the update may have rewritten this file
-# by the time main returns; the `exit` is read before main starts (0.2.0's two lines were not).
+# by the time main returns; the `exit` is read before main starts (before 0.2.0 it was not).
 main "$@"; exit $?
