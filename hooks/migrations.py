@@ -115,6 +115,23 @@ def keep_removed(project: Path) -> list[str]:
     return kept
 
 
+PLATFORM_GUIDE = "docs/platform-migration.md"
+PLATFORM_IMPORT = "/internal/platform\""
+
+
+def platform_hint(project: Path, main_package: str) -> str:
+    """One line for a service whose package main does not use internal/platform yet
+    (made before it: its server is still its own main.go), else ''."""
+    folder = project / (main_package or ".")
+    sources = [path.read_text(encoding="utf-8", errors="replace") for path in folder.glob("*.go")]
+    if not sources or any(PLATFORM_IMPORT in text for text in sources):
+        return ""
+    return (
+        f"internal/platform was added; your {(folder / 'main.go').relative_to(project)} still runs its own server, "
+        f"so platform fixes will not reach it until you switch (the template's {PLATFORM_GUIDE})"
+    )
+
+
 def recorded_answer(answers_text: str, key: str) -> str:
     """A top-level answer as text ('' when absent): the answers file is flat YAML."""
     import yaml
@@ -135,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("answers_file", type=Path)
     check.add_argument("asked", help="main_package given with --data ('' when not)")
     commands.add_parser("keep-removed", help="put back files the update deleted (run after an update)")
+    hint = commands.add_parser("platform-hint", help="say so when package main does not use internal/platform yet")
+    hint.add_argument("answers_file", type=Path)
     args = parser.parse_args(argv)
 
     if args.command == "keep-removed":
@@ -143,6 +162,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"kept {path}: this release no longer ships it, and the update would have deleted it. "
                 f"It is yours now: `git rm {path}` if you do not need it (see the CHANGELOG)"
             )
+        return 0
+    if args.command == "platform-hint":
+        try:
+            recorded = recorded_answer(args.answers_file.read_text(encoding="utf-8"), "main_package")
+        except OSError as exc:
+            print(f"migration: {exc}", file=sys.stderr)
+            return 1
+        if message := platform_hint(args.answers_file.resolve().parent, recorded):
+            print(message)
         return 0
     if args.command == "check-main-package":
         try:

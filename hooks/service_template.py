@@ -47,7 +47,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 # upx flags per level: -1 packs fastest, --best tries hardest, --lzma packs smallest.
 UPX_FLAGS: dict[str, str] = {"fast": "-1", "best": "--best", "lzma": "--best --lzma"}
 
-# The http server's drain on SIGTERM, in seconds: main.go's defaults for SHUTDOWN_DELAY
+# The http server's drain on SIGTERM, in seconds: internal/platform's defaults for SHUTDOWN_DELAY
 # and SHUTDOWN_TIMEOUT, which its README states (docs/production.md explains them).
 # The delay outlasts an orchestrator's endpoint removal (Kubernetes: a few seconds);
 # delay plus timeout stays below Kubernetes' default grace period of 30 s.
@@ -58,6 +58,11 @@ MAX_UID = 2_147_483_647
 
 def _always(answers: Mapping[str, Any]) -> bool:
     return True
+
+
+def _kind_is(kind: str) -> Callable[[Mapping[str, Any]], bool]:
+    """A platform file of one app_kind (http for services made before it was asked)."""
+    return lambda answers: answers.get("app_kind", "http") == kind
 
 
 def _ci_is(provider: str) -> Callable[[Mapping[str, Any]], bool]:
@@ -83,6 +88,16 @@ TEMPLATE_OWNED: dict[str, Callable[[Mapping[str, Any]], bool]] = {
     "scripts/verify.sh": _always,
     "scripts/go-checks.sh": _always,
     "scripts/template-update.sh": _always,
+    # The service's platform: everything that is not its business (docs/production.md).
+    "internal/platform/platform.go": _always,
+    "internal/platform/answers.go": _always,
+    "internal/platform/cli.go": _always,
+    "internal/platform/cli_test.go": _always,
+    "internal/platform/settings.go": _kind_is("http"),
+    "internal/platform/server.go": _kind_is("http"),
+    "internal/platform/middleware.go": _kind_is("http"),
+    "internal/platform/log.go": _kind_is("http"),
+    "internal/platform/server_test.go": _kind_is("http"),
 }
 # - The team's files: written once, at creation, and never overwritten by an update
 #   (copier.yml's `_skip_if_exists`). main.go and main_test.go live in main_package.
@@ -453,11 +468,19 @@ def go_flags(answers: Mapping[str, Any]) -> str:
 
 # Link flags, for the binary only. ${VERSION} and ${COMMIT} expand in both places:
 # make reads ${X} as $(X), the Dockerfile's RUN shell reads its build args.
-GO_LDFLAGS = "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}"
+# The build information lives in internal/platform (PLATFORM_PACKAGE below the module
+# path). main.version and main.commit are set too, for a main.go made before the
+# platform package, which keeps its own -version (docs/platform-migration.md); the
+# linker ignores a -X whose variable does not exist, so they cost nothing after it.
+PLATFORM_PACKAGE = "internal/platform"
+GO_LDFLAGS = (
+    "-s -w -X {module}/{package}.version=${{VERSION}} -X {module}/{package}.commit=${{COMMIT}}"
+    " -X main.version=${{VERSION}} -X main.commit=${{COMMIT}}"
+)
 
 
 def go_ldflags(answers: Mapping[str, Any]) -> str:
-    return GO_LDFLAGS
+    return GO_LDFLAGS.format(module=answers["module_path"], package=PLATFORM_PACKAGE)
 
 
 def drain_seconds(name: str) -> int:

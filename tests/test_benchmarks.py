@@ -401,14 +401,16 @@ def test_verification_section_on_the_page():
 
 
 def test_change_listening_message_changes_exactly_one_line():
-    template = (ROOT / "{{cookiecutter.project_slug}}" / "main.go").read_text()
+    platform = ROOT / "{{cookiecutter.project_slug}}" / "internal" / "platform"
+    template = (platform / "{% if cookiecutter.app_kind == 'http' %}server.go{% endif %}").read_text()
     changed = bench.change_listening_message(template, "verify 1")
     diff = [(a, b) for a, b in zip(template.splitlines(), changed.splitlines()) if a != b]
     assert len(diff) == 1 and len(template.splitlines()) == len(changed.splitlines())
-    assert 'logger.Info("listening (verify 1)", "addr"' in diff[0][1]
+    assert 'Logger.Info("listening (verify 1)", "addr"' in diff[0][1]
     assert bench.change_listening_message(template, "a") != bench.change_listening_message(template, "b")
     # The service's tests check the greeting, not this message: make verify still passes after it.
-    assert '"listening' not in (ROOT / "{{cookiecutter.project_slug}}" / "main_test.go").read_text()
+    tests = [ROOT / "{{cookiecutter.project_slug}}" / "main_test.go", *platform.glob("*_test.go*")]
+    assert all('"listening' not in path.read_text() for path in tests)
     with pytest.raises(ValueError):
         bench.change_listening_message('package main\n\nfunc main() { println("Hello from x") }\n', "x")
 

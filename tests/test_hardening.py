@@ -148,7 +148,7 @@ def check_rendered(project: Path, answers: dict[str, Any]) -> None:
     assert (project / "go.mod").read_text() == f"module {answers['module_path']}\n\ngo {answers['go_version']}\n"
     if answers.get("app_kind", "http") == "http":
         assert f"ENV PORT={answers['http_port']}" in instructions
-        assert f'defaultPort = "{answers["http_port"]}"' in (project / "main.go").read_text()
+        assert f'DefaultPort = "{answers["http_port"]}"' in (project / "internal/platform/answers.go").read_text()
     else:
         answers = {k: v for k, v in answers.items() if k != "http_port"}  # not asked for a cli
 

@@ -64,24 +64,24 @@ def http_service(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def go_int(source: str, name: str) -> int:
-    """A constant such as `maxBodyBytes = 1 << 20` or `maxRequestIDLength = 128` in main.go."""
+    """A constant such as `MaxBodyBytes = 1 << 20` or `MaxRequestIDLength = 128` in internal/platform."""
     match = re.search(rf"\b{name}\s*=\s*(\d+)(?:\s*<<\s*(\d+))?", source)
-    assert match, f"{name} not found in main.go"
+    assert match, f"{name} not found in internal/platform"
     return int(match[1]) << int(match[2] or 0)
 
 
 def test_generated_readme_matches_its_server(http_service: Path) -> None:
     readme = (http_service / "README.md").read_text()
-    main_go = (http_service / "main.go").read_text()
+    main_go = "".join(path.read_text() for path in sorted((http_service / "internal" / "platform").glob("*.go")))
     table = settings_table(readme)
     assert table == {"PORT": "9090", "SHUTDOWN_DELAY": f"{DELAY}s", "SHUTDOWN_TIMEOUT": f"{TIMEOUT}s", "LOG_LEVEL": "info"}
     for name in table:
-        assert f'"{name}"' in main_go, f"main.go does not read {name}"
+        assert f'"{name}"' in main_go, f"internal/platform does not read {name}"
     (pod,) = yaml_blocks(readme)
     check_pod_spec(pod["spec"], 9090)
-    assert f"{go_int(main_go, 'maxHeaderBytes') >> 10} KiB" in readme
-    assert f"{go_int(main_go, 'maxBodyBytes') >> 20} MiB" in readme
-    assert f"at most {go_int(main_go, 'maxRequestIDLength')} characters" in readme
+    assert f"{go_int(main_go, 'MaxHeaderBytes') >> 10} KiB" in readme
+    assert f"{go_int(main_go, 'MaxBodyBytes') >> 20} MiB" in readme
+    assert f"at most {go_int(main_go, 'MaxRequestIDLength')} characters" in readme
 
 
 def test_generated_cli_readme_says_how_it_stops(tmp_path: Path) -> None:

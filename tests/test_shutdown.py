@@ -5,9 +5,9 @@ The project is generated, built with `make build` (the flags the image uses) and
 started on a free loopback port. Every wait is bounded; all traffic is to 127.0.0.1.
 
 The generated routes all answer at once, so to hold a request in flight, and to
-panic, the test adds two routes to the copy it builds, next to where `handler`
-registers its routes; `main`, `serve`, the middleware and the signal handling are
-the generated code, untouched.
+panic, the test adds two routes to the copy it builds, next to where main.go's
+`routes` registers its own; internal/platform (settings, `Serve`, the middleware,
+the log and the signal handling) is the generated code, untouched.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ PANIC_ROUTE = "/test-panic"
 SLOW_FOR_SECONDS = 2
 START_WAIT = 30.0  # bound on the server's start (not a speed target)
 ROUTES_ANCHOR = "\tmux := http.NewServeMux()\n"
+IMPORTS_ANCHOR = '\t"net/http"\n'
+TEST_IMPORTS = '\t"fmt"\n\t"net/http"\n\t"time"\n'
+PLATFORM = Path("internal/platform")
 SLOW_HANDLER = f"""
 	// Added by tests/test_shutdown.py: a request that stays in flight.
 	mux.HandleFunc("GET {SLOW_ROUTE}", func(w http.ResponseWriter, r *http.Request) {{
@@ -58,9 +61,9 @@ DRAIN_SECONDS = 3 + 5
 
 
 def go_seconds(source: str, name: str) -> float:
-    """A `name = N * time.Second` or `name: N * time.Second` duration in the generated main.go."""
+    """A `name = N * time.Second` or `name: N * time.Second` duration in the generated platform package."""
     match = re.search(rf"\b{name}\s*[:=]\s*(\d+) \* time\.Second", source)
-    assert match, f"{name} not found in main.go"
+    assert match, f"{name} not found in internal/platform"
     return float(match[1])
 
 
@@ -79,15 +82,17 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     project = copier_generate(tmp_path_factory.mktemp("shutdown") / "service", {"app_kind": "http"})
     main_go = project / "main.go"
     source = main_go.read_text()
-    assert source.count(ROUTES_ANCHOR) == 1, "handler changed: update the anchor for the test routes"
-    main_go.write_text(source.replace(ROUTES_ANCHOR, ROUTES_ANCHOR + SLOW_HANDLER))
+    assert source.count(ROUTES_ANCHOR) == 1, "routes changed: update the anchor for the test routes"
+    assert source.count(IMPORTS_ANCHOR) == 1, "main.go's imports changed: update the anchor"
+    main_go.write_text(source.replace(ROUTES_ANCHOR, ROUTES_ANCHOR + SLOW_HANDLER).replace(IMPORTS_ANCHOR, TEST_IMPORTS))
+    platform = "".join(path.read_text() for path in sorted((project / PLATFORM).glob("*.go")))
     run(["make", "build"], cwd=project, timeout=300, env={"GOTOOLCHAIN": "local", "GOPROXY": "off"})
     return Build(
         binary=project / "bin" / "hello-service",
-        shutdown_timeout=go_seconds(source, "defaultShutdownTimeout"),
-        shutdown_delay=go_seconds(source, "defaultShutdownDelay"),
-        read_header_timeout=go_seconds(source, "ReadHeaderTimeout"),
-        read_timeout=go_seconds(source, "ReadTimeout"),
+        shutdown_timeout=go_seconds(platform, "DefaultShutdownTimeout"),
+        shutdown_delay=go_seconds(platform, "DefaultShutdownDelay"),
+        read_header_timeout=go_seconds(platform, "ReadHeaderTimeout"),
+        read_timeout=go_seconds(platform, "ReadTimeout"),
     )
 
 
@@ -141,8 +146,8 @@ def server(start: Callable[..., Server]) -> Server:
     return start()
 
 
-def test_main_go_drain_defaults_come_from_the_template_and_fit_kubernetes(build: Build) -> None:
-    """main.go's defaults are DRAIN_SECONDS (which the README and docs state), and their
+def test_platform_drain_defaults_come_from_the_template_and_fit_kubernetes(build: Build) -> None:
+    """internal/platform's defaults are DRAIN_SECONDS (which the README and docs state), and their
     sum stays below Kubernetes' default grace period, 30 s."""
     assert (build.shutdown_delay, build.shutdown_timeout) == (st.DRAIN_SECONDS["delay"], st.DRAIN_SECONDS["timeout"])
     assert 0 < build.shutdown_delay and build.shutdown_delay + build.shutdown_timeout < 30
@@ -211,7 +216,6 @@ def test_control_one_sigterm_keeps_serving_through_the_delay(start: Callable[...
 def test_each_request_logs_one_json_line_with_its_request_id(start: Callable[..., Server], level: str,
                                                              probes_logged: bool) -> None:
     server = start(LOG_LEVEL=level) if level else start()
-    del server.output[:]  # the start-up wait's probes
     sent = {"caller-id-123": True, "x" * 129: False, "has space": False, "ünicode": False, "": False}
     answered = {}
     client = server.connect()
@@ -230,6 +234,9 @@ def test_each_request_logs_one_json_line_with_its_request_id(start: Callable[...
     assert server.proc.wait(timeout=DRAIN_SECONDS) == 0
 
     logged = server.requests_logged()
+    # The start-up wait's probes come first: the log keeps the order requests ended in
+    # (access lines may reach stdout up to FlushInterval later than the response).
+    logged = logged[next(i for i, line in enumerate(logged) if line["path"] == "/"):]
     assert len(logged) == len(sent) + probes_logged, logged
     for (request_id, echoed), line in zip(sent.items(), logged):
         assert (answered[request_id] == request_id) == echoed, (request_id, answered[request_id])
@@ -238,6 +245,54 @@ def test_each_request_logs_one_json_line_with_its_request_id(start: Callable[...
         assert {k: line[k] for k in ("method", "path", "status", "bytes")} == {
             "method": "GET", "path": "/", "status": 200, "bytes": len(HELLO)}
         assert isinstance(line["duration_ms"], float) and line["remote"].startswith("127.0.0.1:")
+
+
+LINES = 300  # requests whose access lines must all reach stdout
+
+
+def serve_many(server: Server, count: int = LINES) -> None:
+    client = server.connect()
+    for _ in range(count):
+        client.request("GET", "/")
+        response = client.getresponse()
+        assert response.status == 200 and response.read() == HELLO
+    client.close()
+
+
+def lines_for_root(server: Server) -> int:
+    return sum(1 for line in server.requests_logged() if line["path"] == "/")
+
+
+@pytest.mark.parametrize("how", ["SIGTERM-drain", "SIGINT", "fatal-shutdown-timeout"])
+def test_no_buffered_access_line_is_lost_at_exit(start: Callable[..., Server], build: Build, how: str) -> None:
+    """Access lines wait in a buffer (FlushInterval); each way out writes them first. The
+    signal follows the last response at once, well inside one flush interval."""
+    if how == "fatal-shutdown-timeout":
+        # A request still in flight when the shutdown timeout ends: Serve fails, exit 1.
+        server = start(SHUTDOWN_DELAY="0", SHUTDOWN_TIMEOUT="200ms")
+        slow = server.connect(timeout=10)
+        slow.request("GET", SLOW_ROUTE)
+        assert slow.getresponse().status == 200
+    else:
+        server = start(**({"SHUTDOWN_DELAY": "1s"} if how == "SIGTERM-drain" else {}))
+    serve_many(server)
+    server.signal(signal.SIGINT if how == "SIGINT" else signal.SIGTERM)
+    assert server.proc.wait(timeout=DRAIN_SECONDS) == (1 if how.startswith("fatal") else 0), "".join(server.output)
+    time.sleep(0.2)  # the reader thread takes the rest of the pipe
+    assert lines_for_root(server) == LINES, f"{lines_for_root(server)} of {LINES} access lines written"
+    if how.startswith("fatal"):
+        assert server.log()[-1]["msg"] == "serve" and server.log()[-1]["level"] == "ERROR"
+
+
+def test_control_sigkill_loses_the_buffered_lines(start: Callable[..., Server]) -> None:
+    """The control for the test above: the lines really wait in memory. SIGKILL, which no
+    process can handle, right after the last response finds some still unwritten."""
+    server = start()
+    serve_many(server)
+    server.proc.kill()
+    server.proc.wait(timeout=10)
+    time.sleep(0.2)
+    assert lines_for_root(server) < LINES, "every line was written before SIGKILL: the log is not buffered"
 
 
 def test_a_panic_is_a_500_with_its_stack_and_the_server_serves_on(server: Server) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import combos
 import service_template as st
@@ -74,8 +75,10 @@ def test_dockerfile_follows_the_answers(answers: dict[str, Any], tmp_path: Path)
     makefile = (project / "Makefile").read_text()
     assert f'ENV CGO_ENABLED=0 GOFLAGS="{st.go_flags(answers)}"' in dockerfile
     assert f"export GOFLAGS := {st.go_flags(answers)}" in makefile and "export CGO_ENABLED := 0" in makefile
-    assert f'go build -ldflags "{st.GO_LDFLAGS}"' in dockerfile
-    assert f"LDFLAGS := {st.GO_LDFLAGS}" in makefile
+    # -X targets the platform package under the module path the answers file records.
+    ldflags = st.go_ldflags(yaml.safe_load((project / ".copier-answers.yml").read_text()))
+    assert f'go build -ldflags "{ldflags}"' in dockerfile
+    assert f"LDFLAGS := {ldflags}" in makefile
 
 
 def test_go_version_reaches_go_mod_and_builder(tmp_path: Path) -> None:

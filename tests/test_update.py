@@ -198,14 +198,22 @@ def improve_template(repo: Path) -> None:
     )
     edit(slug_dir / "Makefile", replace_once("\tgo test ./...\n", "\tgo test -count=1 ./...\n"))
     edit(slug_dir / ".dockerignore", lambda text: text + f"{NEW_DOCKERIGNORE_LINE}\n")
+    # A fix to the service's platform package: it reaches the running service.
+    edit(slug_dir / PLATFORM_SERVER, replace_once(PLATFORM_FIX_ANCHOR, PLATFORM_FIX + PLATFORM_FIX_ANCHOR))
 
 
 # -- the team's edits ------------------------------------------------------------------
 
 NEW_HANDLER = '''	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, version)
+		w.Write([]byte(platform.Version() + store.Greeting()))
 	})
 '''
+# The team's own package, which main.go imports: an update never touches it.
+TEAM_PACKAGE = "internal/store/store.go"
+TEAM_PACKAGE_SOURCE = "// Package store is the team's.\npackage store\n\n// Greeting is the team's.\nfunc Greeting() string { return \"!\" }\n"
+PLATFORM_SERVER = "internal/platform/{% if cookiecutter.app_kind == 'http' %}server.go{% endif %}"
+PLATFORM_FIX_ANCHOR = "\t\tlimitBody(w, r, MaxBodyBytes)\n"
+PLATFORM_FIX = '\t\th["X-Content-Type-Options"] = []string{"nosniff"} // v2\n'
 TEAM_TARGET = "\nlint: check ## The team's own target\n\t@echo linted\n"
 TEAM_LABEL = 'LABEL com.example.team="payments"'
 TEAM_MIRROR = "registry.example.test/mirror/"
@@ -215,7 +223,10 @@ def team_edits(project: Path, *, mirror_builder: bool) -> None:
     """What a team does in a few months: a handler, a Makefile target, a Dockerfile tweak
     (and, with `mirror_builder`, the builder image from its own mirror: the same line
     the template's v2 changes)."""
-    edit(project / "main.go", replace_once("\treturn s.everyRequest(mux)\n", NEW_HANDLER + "\treturn s.everyRequest(mux)\n"))
+    edit(project / "main.go", replace_once("\treturn mux\n", NEW_HANDLER + "\treturn mux\n"))
+    edit(project / "main.go", replace_once("/internal/platform\"\n", f"/internal/platform\"\n\t\"{answers(project)['module_path']}/internal/store\"\n"))
+    (project / TEAM_PACKAGE).parent.mkdir(parents=True)
+    (project / TEAM_PACKAGE).write_text(TEAM_PACKAGE_SOURCE)
     edit(project / "README.md", lambda text: text + "\n## Runbook\n\nPage the payments team.\n")
     edit(project / "Makefile", lambda text: text + TEAM_TARGET)
     edit(project / "Dockerfile", replace_once("USER ", f"{TEAM_LABEL}\n\nUSER "))
@@ -246,7 +257,7 @@ def test_update_brings_the_improvements_and_keeps_every_team_edit(
     assert capfd.readouterr().out.count("verify: checking") == 1, "the verification runs once after copy"
 
     team_edits(project, mirror_builder=False)
-    team_files = {name: (project / name).read_bytes() for name in TEAM_OWNED}
+    team_files = {name: (project / name).read_bytes() for name in (*TEAM_OWNED, TEAM_PACKAGE)}
     team_lines = added_lines(project, "HEAD")
 
     with no_go_nor_docker(tmp_path):
@@ -270,6 +281,7 @@ def test_update_brings_the_improvements_and_keeps_every_team_edit(
     makefile = (project / "Makefile").read_text()
     assert "\tgo test -count=1 ./...\n" in makefile and TEAM_TARGET in makefile
     assert NEW_DOCKERIGNORE_LINE in (project / ".dockerignore").read_text().splitlines()
+    assert PLATFORM_FIX in (project / "internal/platform/server.go").read_text(), "the platform fix did not arrive"
 
     # The recorded answer stays the team's, though the template's default moved on.
     recorded = answers(project)
@@ -282,7 +294,7 @@ def test_update_brings_the_improvements_and_keeps_every_team_edit(
         assert not any(marker in (project / name).read_text() for marker in CONFLICT_MARKERS[::2]), name
     git(project, "diff", "--check")
     changed = set(git(project, "diff", "--name-only", "HEAD").split())
-    assert {"Dockerfile", "Makefile", ".dockerignore", ".copier-answers.yml"} <= changed
+    assert {"Dockerfile", "Makefile", ".dockerignore", ".copier-answers.yml", "internal/platform/server.go"} <= changed
     assert not changed & set(TEAM_OWNED)
 
     # The merged project still passes its own checks, with the team's handler and target.
