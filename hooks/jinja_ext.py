@@ -66,6 +66,8 @@ _GLOBALS = (
     "image_registry",
     "newest_go",
     "template_owned_files",
+    "default_ci_provider",
+    "copier_install_command",
 )
 
 
