@@ -1,0 +1,322 @@
+"""The scheduled template-update job (scripts/template_updates.py in every service), end to end.
+
+A throwaway template repo with two releases (v1.0.0, v2.0.0), a service made at v1.0.0
+and pushed to a local bare remote, and a stub forge on loopback speaking the part of
+GitHub's REST API the job calls (it records every request). Each run starts from a
+fresh clone of the remote, as a CI job does. The promises:
+- up to date: nothing is pushed, no request is sent;
+- a newer release: the branch template-update/v2.0.0 with one commit carrying the
+  update, pushed; one pull request with the CHANGELOG entries, conflicts and the
+  verification result; the default branch never moves;
+- conflicts are committed as markers and listed; a failing verification is marked;
+- a second run for the same release updates the request instead of opening another;
+- a branch with someone else's commits on it is left alone (control: the job's own
+  branch is replaced).
+Verification without Docker: go on PATH and no docker client (VERIFY=on passes with the
+image steps skipped); VERIFY=strict makes those skips a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import GIT_IDENTITY, commit_all, git, need, run, template_repo
+
+copier = pytest.importorskip("copier")
+from plumbum import local  # noqa: E402  (copier's dependency)
+
+REPO = "acme/payments"
+BRANCH = "template-update/v2.0.0"
+CHANGELOG = """# Changelog
+
+## [Unreleased]
+
+## [2.0.0]
+
+### Changed
+- The image stops on SIGTERM (STOPSIGNAL).
+
+## [1.0.0]
+
+### Added
+- The first release.
+"""
+STOPSIGNAL = "STOPSIGNAL SIGTERM"
+TEAM_MIRROR = "registry.example.test/mirror/"
+
+
+# -- the template, its releases, the service --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """v1.0.0: today's tree; v2.0.0: a STOPSIGNAL line and an Alpine-pinned builder image."""
+    repo = template_repo(tmp_path_factory.mktemp("job") / "template")
+    (repo / "CHANGELOG.md").write_text(CHANGELOG.replace("## [2.0.0]", "## [2.0.0-not-yet]"))
+    commit_all(repo, "v1")
+    git(repo, "tag", "v1.0.0")
+    (repo / "CHANGELOG.md").write_text(CHANGELOG)
+    dockerfile = repo / "{{cookiecutter.project_slug}}" / "Dockerfile"
+    text = dockerfile.read_text()
+    assert text.count('ENTRYPOINT ["{{ bin }}"]') == 1
+    dockerfile.write_text(text.replace('ENTRYPOINT ["{{ bin }}"]', f'{STOPSIGNAL}\nENTRYPOINT ["{{{{ bin }}}}"]'))
+    logic = repo / "hooks" / "service_template.py"
+    old = '"go": "golang:{go_version}-alpine",'
+    assert logic.read_text().count(old) == 1
+    logic.write_text(logic.read_text().replace(old, '"go": "golang:{go_version}-alpine3.22",'))
+    commit_all(repo, "v2")
+    git(repo, "tag", "v2.0.0")
+    return repo
+
+
+def service_remote(template: Path, tmp_path: Path, ref: str = "v1.0.0", *, mirror: bool = False) -> Path:
+    """A service made at `ref`, committed and pushed to a bare remote (returned)."""
+    service = tmp_path / "made"
+    with local.env(VERIFY="off", **GIT_IDENTITY):
+        copier.run_copy(str(template), str(service), vcs_ref=ref, defaults=True, unsafe=True, quiet=True)
+    git(service, "init", "-q", "-b", "main")
+    commit_all(service, "Generated")
+    if mirror:  # the team's own builder mirror: the line v2 changes too
+        dockerfile = service / "Dockerfile"
+        dockerfile.write_text(dockerfile.read_text().replace("ARG GO_IMAGE=", f"ARG GO_IMAGE={TEAM_MIRROR}", 1))
+        commit_all(service, "Team: builder from our mirror")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(service, "push", "-q", str(remote), "main")
+    return remote
+
+
+def checkout(remote: Path, dst: Path) -> Path:
+    """What CI starts from: a fresh clone of the default branch."""
+    shutil.rmtree(dst, ignore_errors=True)
+    git(remote.parent, "clone", "-q", str(remote), str(dst))
+    return dst
+
+
+# -- a stub forge on loopback -----------------------------------------------------------
+
+
+class StubGitHub:
+    """Pull requests in memory, behind the GitHub REST calls the job makes; every request recorded."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.pulls: list[dict[str, Any]] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def answer(self, status: int, payload: Any) -> None:
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def handle_any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                payload = json.loads(self.rfile.read(length)) if length else None
+                stub.requests.append({"method": self.command, "path": self.path, "json": payload,
+                                      "auth": self.headers.get("Authorization")})  # fmt: skip
+                self.answer(*stub.route(self.command, self.path, payload))
+
+            do_GET = do_POST = do_PATCH = handle_any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def route(self, method: str, path: str, payload: Any) -> tuple[int, Any]:
+        base = f"/repos/{REPO}/pulls"
+        if method == "GET" and path.startswith(base + "?"):
+            from urllib.parse import parse_qs, urlsplit
+
+            query = parse_qs(urlsplit(path).query)
+            head = query["head"][0].split(":", 1)[1]
+            return 200, [pull for pull in self.pulls if pull["head"] == head and pull["state"] == "open"]
+        if method == "POST" and path == base:
+            pull = {**payload, "number": len(self.pulls) + 1, "state": "open"}
+            pull["html_url"] = f"https://github.example/{REPO}/pull/{pull['number']}"
+            self.pulls.append(pull)
+            return 201, pull
+        if method == "PATCH" and path.startswith(base + "/"):
+            pull = self.pulls[int(path.rsplit("/", 1)[1]) - 1]
+            pull.update(payload)
+            return 200, pull
+        return 404, {"message": "Not Found"}
+
+
+@pytest.fixture
+def forge() -> Iterator[StubGitHub]:
+    stub = StubGitHub()
+    yield stub
+    stub.server.shutdown()
+
+
+def tools_path(tmp_path: Path) -> str:
+    """PATH with copier (this venv) and go first, then every other program but docker
+    (one folder of links: /usr/bin holds docker beside git and make)."""
+    go = Path(need("go", "the updated service's checks run here")).resolve().parent
+    bin_dir = tmp_path / "bin-without-docker"
+    if not bin_dir.exists():
+        bin_dir.mkdir()
+        for folder in os.environ.get("PATH", "").split(os.pathsep):
+            if not Path(folder).is_dir():
+                continue
+            for program in Path(folder).iterdir():
+                link = bin_dir / program.name
+                if program.name != "docker" and not link.exists() and os.access(program, os.X_OK):
+                    link.symlink_to(program)
+    return os.pathsep.join([str(Path(sys.executable).parent), str(go), str(bin_dir)])
+
+
+def run_job(project: Path, forge: StubGitHub, tmp_path: Path, verify: str = "on") -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ, **GIT_IDENTITY,
+        "PATH": tools_path(tmp_path), "DOCKER": "docker", "VERIFY": verify,
+        "GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": REPO, "GITHUB_API_URL": forge.url,
+        "TEMPLATE_UPDATE_TOKEN": "test-token",
+    }  # fmt: skip
+    return subprocess.run([sys.executable, "scripts/template_updates.py", "request"], cwd=project,
+                          capture_output=True, text=True, timeout=900, env=env)  # fmt: skip
+
+
+def remote_branches(remote: Path) -> dict[str, str]:
+    lines = git(remote, "for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads").splitlines()
+    return dict(line.split() for line in lines)
+
+
+def trailers(remote: Path, ref: str) -> dict[str, str]:
+    text = git(remote, "log", "-1", "--format=%(trailers:only,unfold)", ref)
+    return dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+
+
+# -- the tests --------------------------------------------------------------------------
+
+
+def test_up_to_date_the_job_does_nothing(released: Path, tmp_path: Path, forge: StubGitHub) -> None:
+    remote = service_remote(released, tmp_path, "v2.0.0")
+    before = remote_branches(remote)
+    job = run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path)
+    assert job.returncode == 0, job.stderr
+    assert "up to date at v2.0.0" in job.stdout
+    assert forge.requests == [] and remote_branches(remote) == before
+
+
+def test_a_new_release_gets_a_branch_and_one_verified_pull_request(
+    released: Path, tmp_path: Path, forge: StubGitHub
+) -> None:
+    remote = service_remote(released, tmp_path)
+    main_before = remote_branches(remote)["main"]
+
+    job = run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path)
+    assert job.returncode == 0, f"{job.stdout}\n{job.stderr}"
+
+    # The branch: one commit on top of the default branch, which did not move.
+    branches = remote_branches(remote)
+    assert branches["main"] == main_before and set(branches) == {"main", BRANCH}
+    assert git(remote, "rev-list", "--count", f"main..{BRANCH}").strip() == "1"
+    assert STOPSIGNAL in git(remote, "show", f"{BRANCH}:Dockerfile")
+    assert yaml.safe_load(git(remote, "show", f"{BRANCH}:.copier-answers.yml"))["_commit"] == "v2.0.0"
+    assert trailers(remote, BRANCH) == {"Template-Update": "v2.0.0", "Template-Verification": "passed"}
+
+    # The request: a lookup, then one pull request from that branch into main, with the token.
+    assert [(r["method"], r["path"].split("?")[0]) for r in forge.requests] == [
+        ("GET", f"/repos/{REPO}/pulls"), ("POST", f"/repos/{REPO}/pulls")]  # fmt: skip
+    assert all(r["auth"] == "Bearer test-token" for r in forge.requests)
+    pull = forge.requests[1]["json"]
+    assert (pull["head"], pull["base"]) == (BRANCH, "main")
+    assert pull["title"] == "Template update to v2.0.0"
+    body = pull["body"]
+    assert "v1.0.0 -> v2.0.0" in body and "**passed**" in body
+    assert "The image stops on SIGTERM" in body, "the CHANGELOG entry of v2.0.0"
+    assert "The first release" not in body, "v1.0.0's entry is not news"
+    assert "## Conflicts\n\nNone." in body
+
+    # Run again for the same release: the same one request, updated; the branch replaced.
+    job = run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path)
+    assert job.returncode == 0, f"{job.stdout}\n{job.stderr}"
+    assert [r["method"] for r in forge.requests[2:]] == ["GET", "PATCH"]
+    assert len(forge.pulls) == 1 and "updated https://" in job.stdout
+    assert remote_branches(remote)["main"] == main_before
+    assert git(remote, "rev-list", "--count", f"main..{BRANCH}").strip() == "1"
+
+
+def test_conflicts_are_committed_as_markers_and_listed(released: Path, tmp_path: Path, forge: StubGitHub) -> None:
+    remote = service_remote(released, tmp_path, mirror=True)
+    job = run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path)
+    assert job.returncode == 0, f"{job.stdout}\n{job.stderr}"
+    dockerfile = git(remote, "show", f"{BRANCH}:Dockerfile")
+    assert "<<<<<<< before updating" in dockerfile and f"ARG GO_IMAGE={TEAM_MIRROR}" in dockerfile
+    assert trailers(remote, BRANCH)["Template-Verification"] == "not run"
+    pull = forge.pulls[0]
+    assert pull["title"] == "Template update to v2.0.0 (1 conflicted, verification not run)"
+    assert "## Conflicts\n\n- `Dockerfile`\n" in pull["body"] and "**not run**" in pull["body"]
+
+
+def test_a_failing_verification_is_marked_in_the_request(released: Path, tmp_path: Path, forge: StubGitHub) -> None:
+    """VERIFY=strict with no docker client: the image steps are skipped, which strict fails."""
+    remote = service_remote(released, tmp_path)
+    job = run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path, verify="strict")
+    assert job.returncode == 0, f"{job.stdout}\n{job.stderr}"
+    assert trailers(remote, BRANCH)["Template-Verification"] == "failed"
+    pull = forge.pulls[0]
+    assert "verification failed" in pull["title"] and "**FAILED**" in pull["body"]
+    assert "NOT verified (VERIFY=strict)" in pull["body"], "the end of the verification's log"
+
+
+def test_a_branch_with_someone_elses_commits_is_left_alone(released: Path, tmp_path: Path, forge: StubGitHub) -> None:
+    remote = service_remote(released, tmp_path)
+    assert run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path).returncode == 0
+    # A reviewer resolves something on the branch.
+    work = checkout(remote, tmp_path / "reviewer")
+    git(work, "switch", "-q", BRANCH)
+    (work / "NOTES.md").write_text("resolved by hand\n")
+    commit_all(work, "Reviewer: a fix")
+    git(work, "push", "-q", "origin", BRANCH)
+    reviewed = remote_branches(remote)[BRANCH]
+
+    job = run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path)
+    assert job.returncode == 1 and "not this job's: left alone" in job.stderr
+    assert remote_branches(remote)[BRANCH] == reviewed and len(forge.requests) == 2
+
+    # Control: the job's own commit on top again (the trailer) and the branch is the job's to replace.
+    git(work, "commit", "-q", "--allow-empty", "-m", "Job's\n\nTemplate-Update: v2.0.0")
+    git(work, "push", "-q", "origin", BRANCH)
+    assert run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path).returncode == 0
+    assert remote_branches(remote)[BRANCH] != reviewed
+    assert "NOTES.md" not in git(remote, "ls-tree", "--name-only", BRANCH)
+
+
+def test_make_template_status_says_how_far_behind(released: Path, tmp_path: Path) -> None:
+    project = checkout(service_remote(released, tmp_path), tmp_path / "svc")
+    env = {"PATH": tools_path(tmp_path)}
+    assert run(["make", "template-status"], cwd=project, env=env).stdout.splitlines()[1:] == [
+        "current:  v1.0.0", "newest:   v2.0.0", "status:   1 release(s) behind: make template-update"]  # fmt: skip
+    up_to_date = checkout(service_remote(released, tmp_path / "new", "v2.0.0"), tmp_path / "svc2")
+    assert run(["make", "template-status"], cwd=up_to_date, env=env).stdout.splitlines()[-1] == "status:   up to date"
+
+
+def test_the_job_refuses_without_a_token_before_changing_anything(released: Path, tmp_path: Path) -> None:
+    remote = service_remote(released, tmp_path)
+    project = checkout(remote, tmp_path / "ci")
+    env = {**os.environ, **GIT_IDENTITY, "PATH": tools_path(tmp_path), "GITHUB_REPOSITORY": REPO}
+    env.pop("TEMPLATE_UPDATE_TOKEN", None)
+    job = subprocess.run([sys.executable, "scripts/template_updates.py", "request"], cwd=project,
+                         capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+    assert job.returncode == 1 and job.stderr.startswith("template-updates: TEMPLATE_UPDATE_TOKEN is not set")
+    assert set(remote_branches(remote)) == {"main"} and git(project, "status", "--porcelain") == ""
