@@ -289,3 +289,21 @@ def template_repo(dst: Path) -> Path:
     shutil.copytree(ROOT, dst, ignore=NOT_IN_A_RELEASE)
     git(dst, "init", "-q", "-b", "main")
     return dst
+
+
+def path_without_docker(tmp_path: Path) -> str:
+    """PATH with copier (this venv) and go first, then every other program but docker (one
+    folder of links: /usr/bin holds docker beside git and make). verify.sh then checks
+    with go alone: VERIFY=on passes with the image steps skipped, VERIFY=strict fails."""
+    go = Path(need("go", "the updated service's checks run here")).resolve().parent
+    bin_dir = tmp_path / "bin-without-docker"
+    if not bin_dir.exists():
+        bin_dir.mkdir()
+        for folder in os.environ.get("PATH", "").split(os.pathsep):
+            if not Path(folder).is_dir():
+                continue
+            for program in Path(folder).iterdir():
+                link = bin_dir / program.name
+                if program.name != "docker" and not link.exists() and os.access(program, os.X_OK):
+                    link.symlink_to(program)
+    return os.pathsep.join([str(Path(sys.executable).parent), str(go), str(bin_dir)])

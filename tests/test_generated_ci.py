@@ -34,6 +34,7 @@ import service_template as st
 
 WORKFLOW = Path(".github/workflows/ci.yml")
 GITLAB_CI = Path(".gitlab-ci.yml")
+UPDATE_WORKFLOW = Path(".github/workflows/template-update.yml")
 ZIZMOR_CONFIG = Path(".github/zizmor.yml")
 # A target line: `name: prerequisites ## help`, never a variable (`:=`) or a special target.
 MAKE_TARGET_RE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*):(?!=)(?P<prereqs>[^#\n]*)", re.MULTILINE)
@@ -193,6 +194,35 @@ def test_gitlab_ci_runs_the_same_commands_and_releases_tags(app_kind: str, tmp_p
     assert "{{.Manifest.Digest}}" in script[-2], "the Go template survived Jinja"
 
 
+def test_the_template_update_workflow_runs_weekly_and_by_hand_with_least_privilege(project: Path) -> None:
+    flow = yaml.safe_load((project / UPDATE_WORKFLOW).read_text())
+    triggers = flow[True]  # YAML 1.1 reads the key `on` as True
+    assert set(triggers) == {"schedule", "workflow_dispatch"} and len(triggers["schedule"]) == 1
+    assert flow["permissions"] == {}
+    (job,) = flow["jobs"].values()
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
+    checkout, install, update = job["steps"]
+    assert checkout["uses"].startswith("actions/checkout@") and checkout["with"] == {"persist-credentials": False}
+    assert install["run"] == st.copier_install_command()
+    assert update["run"] == "python3 scripts/template_updates.py request"
+    assert update["env"]["VERIFY"] == "strict"
+    assert "secrets.TEMPLATE_UPDATE_TOKEN" in update["env"]["TEMPLATE_UPDATE_TOKEN"]
+
+
+def test_gitlab_runs_the_template_update_only_from_its_schedule(tmp_path: Path) -> None:
+    project = copier_generate(tmp_path / "svc", {"ci_provider": "gitlab"})
+    ci = yaml.safe_load((project / GITLAB_CI).read_text())
+    job = ci["template-update"]
+    assert [rule["if"] for rule in job["rules"]] == [
+        '$TEMPLATE_UPDATE == "true" && ($CI_PIPELINE_SOURCE == "schedule" || $CI_PIPELINE_SOURCE == "web")']
+    assert job["script"][1] == st.copier_install_command()
+    assert job["script"][-1] == "python3 scripts/template_updates.py request"
+    assert job["variables"]["VERIFY"] == "strict"
+    # Every other job keeps its own rules: none of them runs the update.
+    assert not [name for name, other in ci.items() if isinstance(other, dict) and name != "template-update"
+                and "template_updates.py" in str(other.get("script", ""))]
+
+
 def test_no_ci_provider_writes_no_ci_files_and_no_empty_folders(tmp_path: Path) -> None:
     project = copier_generate(tmp_path / "svc", {"ci_provider": "none"})
     assert not (project / ".github").exists() and not (project / GITLAB_CI).exists()
@@ -222,7 +252,7 @@ def test_every_combination_renders_ci_that_passes_zizmor_and_the_schemas(answers
     assert (project / GITLAB_CI).exists() == (provider == "gitlab")
     checks = [schema_check("vendor.renovate", project / "renovate.json")]
     if provider == "github":
-        checks += [schema_check("vendor.github-workflows", project / WORKFLOW), zizmor(project)]
+        checks += [schema_check("vendor.github-workflows", project / WORKFLOW, project / UPDATE_WORKFLOW), zizmor(project)]
     if provider == "gitlab":
         checks.append(schema_check("vendor.gitlab-ci", project / GITLAB_CI))
     for check in checks:

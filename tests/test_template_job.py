@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import GIT_IDENTITY, commit_all, git, need, run, template_repo
+from conftest import GIT_IDENTITY, commit_all, git, path_without_docker, run, template_repo
 
 copier = pytest.importorskip("copier")
 from plumbum import local  # noqa: E402  (copier's dependency)
@@ -167,27 +167,10 @@ def forge() -> Iterator[StubGitHub]:
     stub.server.shutdown()
 
 
-def tools_path(tmp_path: Path) -> str:
-    """PATH with copier (this venv) and go first, then every other program but docker
-    (one folder of links: /usr/bin holds docker beside git and make)."""
-    go = Path(need("go", "the updated service's checks run here")).resolve().parent
-    bin_dir = tmp_path / "bin-without-docker"
-    if not bin_dir.exists():
-        bin_dir.mkdir()
-        for folder in os.environ.get("PATH", "").split(os.pathsep):
-            if not Path(folder).is_dir():
-                continue
-            for program in Path(folder).iterdir():
-                link = bin_dir / program.name
-                if program.name != "docker" and not link.exists() and os.access(program, os.X_OK):
-                    link.symlink_to(program)
-    return os.pathsep.join([str(Path(sys.executable).parent), str(go), str(bin_dir)])
-
-
 def run_job(project: Path, forge: StubGitHub, tmp_path: Path, verify: str = "on") -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ, **GIT_IDENTITY,
-        "PATH": tools_path(tmp_path), "DOCKER": "docker", "VERIFY": verify,
+        "PATH": path_without_docker(tmp_path), "DOCKER": "docker", "VERIFY": verify,
         "GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": REPO, "GITHUB_API_URL": forge.url,
         "TEMPLATE_UPDATE_TOKEN": "test-token",
     }  # fmt: skip
@@ -304,7 +287,7 @@ def test_a_branch_with_someone_elses_commits_is_left_alone(released: Path, tmp_p
 
 def test_make_template_status_says_how_far_behind(released: Path, tmp_path: Path) -> None:
     project = checkout(service_remote(released, tmp_path), tmp_path / "svc")
-    env = {"PATH": tools_path(tmp_path)}
+    env = {"PATH": path_without_docker(tmp_path)}
     assert run(["make", "template-status"], cwd=project, env=env).stdout.splitlines()[1:] == [
         "current:  v1.0.0", "newest:   v2.0.0", "status:   1 release(s) behind: make template-update"]  # fmt: skip
     up_to_date = checkout(service_remote(released, tmp_path / "new", "v2.0.0"), tmp_path / "svc2")
@@ -314,7 +297,7 @@ def test_make_template_status_says_how_far_behind(released: Path, tmp_path: Path
 def test_the_job_refuses_without_a_token_before_changing_anything(released: Path, tmp_path: Path) -> None:
     remote = service_remote(released, tmp_path)
     project = checkout(remote, tmp_path / "ci")
-    env = {**os.environ, **GIT_IDENTITY, "PATH": tools_path(tmp_path), "GITHUB_REPOSITORY": REPO}
+    env = {**os.environ, **GIT_IDENTITY, "PATH": path_without_docker(tmp_path), "GITHUB_REPOSITORY": REPO}
     env.pop("TEMPLATE_UPDATE_TOKEN", None)
     job = subprocess.run([sys.executable, "scripts/template_updates.py", "request"], cwd=project,
                          capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
