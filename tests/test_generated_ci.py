@@ -7,11 +7,11 @@
 - .gitlab-ci.yml (ci_provider=gitlab) runs the same commands; `none` writes no CI.
 - Every combination's CI files pass zizmor (GitHub) and check-jsonschema's bundled
   GitHub-workflow, GitLab-CI and Renovate schemas.
-- renovate.json: scripts off, Renovate's copier manager on, base images pinned by
-  digest. With the `renovate` npm package at hand (RENOVATE_BIN, or `renovate` on
+- renovate.json: scripts off, Renovate's copier manager off (it cannot pass --trust;
+  the template-update workflow updates), base images pinned by digest. With the `renovate` npm package at hand (RENOVATE_BIN, or `renovate` on
   PATH; `npm install renovate@39` runs on Node 20), the config goes through
   `renovate-config-validator --strict`, and Renovate's own extraction proves it sees
-  the template and the base images behind the Dockerfile's `ARG ..._IMAGE=` defaults.
+  no template (the manager is off) and the base images behind the Dockerfile's `ARG ..._IMAGE=` defaults.
 """
 
 from __future__ import annotations
@@ -286,17 +286,17 @@ def renovate_config(project: Path) -> dict[str, Any]:
     return json.loads((project / "renovate.json").read_text())
 
 
-def test_renovate_config_enables_copier_keeps_scripts_off_and_pins_base_images(project: Path) -> None:
+def test_renovate_config_turns_copier_off_keeps_scripts_off_and_pins_base_images(project: Path) -> None:
+    """The copier manager is off: Renovate runs copier without --trust, which this template
+    needs (tests/test_renovate_copier.py); the template-update workflow does the updates."""
     config = renovate_config(project)
-    assert config["ignoreScripts"] is True, "scripts stay off: Renovate runs `copier update` without --trust"
-    assert config.get("copier", {}).get("enabled", True) is True
-    assert "copier" in config.get("enabledManagers", ["copier"])
+    assert config["ignoreScripts"] is True
+    assert config["copier"]["enabled"] is False
     rules = config.get("packageRules", [])
+    assert not [rule for rule in rules if "copier" in rule.get("matchManagers", [])], "a rule for a manager that is off"
     docker_rules = [rule for rule in rules if "docker" in rule.get("matchDatasources", [])]
     assert any(rule.get("pinDigests") is True for rule in docker_rules), "base images must be pinned by digest"
     assert not [rule for rule in [config, *rules] if rule.get("pinDigests") is False]
-    copier_rules = [rule for rule in rules if "copier" in rule.get("matchManagers", [])]
-    assert copier_rules and all(rule.get("automerge") is not True for rule in copier_rules)
     assert "config:recommended" in config["extends"]
 
 
@@ -347,12 +347,11 @@ def renovate_extract(project: Path, tmp_path: Path) -> dict[str, list[dict[str, 
     raise AssertionError(f"Renovate reported no extracted dependencies:\n{log[-3000:]}")
 
 
-def test_renovate_sees_the_template_and_the_base_images_behind_the_args(tmp_path: Path) -> None:
+def test_renovate_sees_the_base_images_behind_the_args_and_not_the_template(tmp_path: Path) -> None:
     project = copier_generate(tmp_path / "svc", {"runtime_base": "distroless"})
     found = renovate_extract(project, tmp_path)
 
-    copier_deps = [dep for package in found.get("copier", []) for dep in package["deps"]]
-    assert [dep["depName"] for dep in copier_deps] == ["https://github.com/example/minimal-go-service.git"]
+    assert "copier" not in found, "the copier manager is off (template-update job)"
 
     images = {dep["depName"]: dep for package in found.get("dockerfile", []) for dep in package["deps"]}
     go_image = st.go_image({"go_version": "1.27"})
