@@ -280,6 +280,8 @@ def check_update() -> dict[str, Any]:
 
 
 def template_source() -> tuple[str, str]:
+    if not Path(ANSWERS_FILE).is_file():
+        raise UpdateError(f"no {ANSWERS_FILE}: this updates services made by copier (a cookiecutter one: cruft update)")
     text = Path(ANSWERS_FILE).read_text()
     return answers_value(text, "_src_path"), answers_value(text, "_commit")
 
