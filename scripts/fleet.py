@@ -141,8 +141,8 @@ def service_row(service: str, ls_remote: Callable[[str], str]) -> Row:
     try:
         with readable(service) as repo:
             answers = git("show", f"HEAD:{tu.ANSWERS_FILE}", cwd=repo)
-            log = git("log", "--all", "--source", f"--grep=^{tu.VERIFY_TRAILER}:",
-                      f"--format=%(trailers:key={tu.VERIFY_TRAILER},valueonly,separator=%x2C)%x09%S", cwd=repo)  # fmt: skip
+            trailer = f"%(trailers:key={tu.VERIFY_TRAILER},valueonly,separator=%x2C)"
+            log = git("log", "--all", "--source", f"--grep=^{tu.VERIFY_TRAILER}:", f"--format={trailer}%x09%S", cwd=repo)
             source = tu.git_source(tu.answers_value(answers, "_src_path"))
             return release_row(service, answers, ls_remote(source), last_verification(log))
     except tu.UpdateError as exc:

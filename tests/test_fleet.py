@@ -24,7 +24,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import fleet  # noqa: E402
 
 FLEET = ROOT / "scripts" / "fleet.py"
-LS_REMOTE = "aaa\trefs/tags/v1.0.0\nbbb\trefs/tags/v1.1.0\nbbb\trefs/tags/v1.1.0^{}\nccc\trefs/tags/v2.0.0\nddd\trefs/tags/nightly\n"
+LS_REMOTE = (
+    "aaa\trefs/tags/v1.0.0\nbbb\trefs/tags/v1.1.0\nbbb\trefs/tags/v1.1.0^{}\nccc\trefs/tags/v2.0.0\nddd\trefs/tags/nightly\n"
+)
 
 
 # -- pure functions --------------------------------------------------------------------
@@ -50,7 +52,8 @@ def test_last_verification_is_the_newest_trailer_and_where_it_is() -> None:
 
 
 def test_format_table_aligns_columns_and_shows_errors() -> None:
-    table = fleet.format_table([fleet.Row("a", "v1.0.0", "v2.0.0", "1", "passed"), fleet.Row("bb", error="not a git checkout")])
+    rows = [fleet.Row("a", "v1.0.0", "v2.0.0", "1", "passed"), fleet.Row("bb", error="not a git checkout")]
+    table = fleet.format_table(rows)
     assert table.splitlines() == [
         "service  template  newest  behind  last verification",
         "a        v1.0.0    v2.0.0  1       passed",
@@ -143,7 +146,8 @@ def test_update_goes_on_past_failures_and_sums_up(released: Path, tmp_path: Path
 
 
 def test_bad_arguments_get_one_line(tmp_path: Path) -> None:
-    for args, message in ((["status"], "name at least one service"), (["update", "x", "--ref", "main"], "--ref must be"),
-                          (["status", "--file", str(tmp_path / "none.txt")], "cannot read --file")):  # fmt: skip
+    cases = [(["status"], "name at least one service"), (["update", "x", "--ref", "main"], "--ref must be"),
+             (["status", "--file", str(tmp_path / "none.txt")], "cannot read --file")]  # fmt: skip
+    for args, message in cases:
         proc = run_fleet(*args, cwd=tmp_path)
         assert proc.returncode == 2 and message in proc.stderr.splitlines()[-1]

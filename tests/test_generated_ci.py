@@ -8,7 +8,8 @@
 - Every combination's CI files pass zizmor (GitHub) and check-jsonschema's bundled
   GitHub-workflow, GitLab-CI and Renovate schemas.
 - renovate.json: scripts off, Renovate's copier manager off (it cannot pass --trust;
-  the template-update workflow updates), base images pinned by digest. With the `renovate` npm package at hand (RENOVATE_BIN, or `renovate` on
+  the template-update workflow updates), base images pinned by digest. With the
+  `renovate` npm package at hand (RENOVATE_BIN, or `renovate` on
   PATH; `npm install renovate@39` runs on Node 20), the config goes through
   `renovate-config-validator --strict`, and Renovate's own extraction proves it sees
   no template (the manager is off) and the base images behind the Dockerfile's `ARG ..._IMAGE=` defaults.
@@ -252,7 +253,8 @@ def test_every_combination_renders_ci_that_passes_zizmor_and_the_schemas(answers
     assert (project / GITLAB_CI).exists() == (provider == "gitlab")
     checks = [schema_check("vendor.renovate", project / "renovate.json")]
     if provider == "github":
-        checks += [schema_check("vendor.github-workflows", project / WORKFLOW, project / UPDATE_WORKFLOW), zizmor(project)]
+        workflows = schema_check("vendor.github-workflows", project / WORKFLOW, project / UPDATE_WORKFLOW)
+        checks += [workflows, zizmor(project)]
     if provider == "gitlab":
         checks.append(schema_check("vendor.gitlab-ci", project / GITLAB_CI))
     for check in checks:

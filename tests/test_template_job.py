@@ -130,11 +130,11 @@ class StubGitHub:
             def handle_any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 payload = json.loads(self.rfile.read(length)) if length else None
-                stub.requests.append({"method": self.command, "path": self.path, "json": payload,
-                                      "auth": self.headers.get("Authorization")})  # fmt: skip
+                auth = self.headers.get("Authorization") or self.headers.get("PRIVATE-TOKEN")
+                stub.requests.append({"method": self.command, "path": self.path, "json": payload, "auth": auth})
                 self.answer(*stub.route(self.command, self.path, payload))
 
-            do_GET = do_POST = do_PATCH = handle_any
+            do_GET = do_POST = do_PATCH = do_PUT = handle_any
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -160,6 +160,29 @@ class StubGitHub:
         return 404, {"message": "Not Found"}
 
 
+class StubGitLab(StubGitHub):
+    """Merge requests behind the GitLab REST calls the job makes (project 42)."""
+
+    def route(self, method: str, path: str, payload: Any) -> tuple[int, Any]:
+        from urllib.parse import parse_qs, urlsplit
+
+        base = "/api/v4/projects/42/merge_requests"
+        if method == "GET" and path.startswith(base + "?"):
+            query = parse_qs(urlsplit(path).query)
+            return 200, [merge for merge in self.pulls if merge["source_branch"] == query["source_branch"][0]
+                         and merge["state"] == "opened"]  # fmt: skip
+        if method == "POST" and path == base:
+            merge = {**payload, "iid": len(self.pulls) + 1, "state": "opened"}
+            merge["web_url"] = f"https://gitlab.example/acme/payments/-/merge_requests/{merge['iid']}"
+            self.pulls.append(merge)
+            return 201, merge
+        if method == "PUT" and path.startswith(base + "/"):
+            merge = self.pulls[int(path.rsplit("/", 1)[1]) - 1]
+            merge.update(payload)
+            return 200, merge
+        return 404, {"message": "404 Not Found"}
+
+
 @pytest.fixture
 def forge() -> Iterator[StubGitHub]:
     stub = StubGitHub()
@@ -168,11 +191,14 @@ def forge() -> Iterator[StubGitHub]:
 
 
 def run_job(project: Path, forge: StubGitHub, tmp_path: Path, verify: str = "on") -> subprocess.CompletedProcess[str]:
+    if isinstance(forge, StubGitLab):
+        ci = {"GITLAB_CI": "true", "CI_API_V4_URL": f"{forge.url}/api/v4", "CI_PROJECT_ID": "42"}
+    else:
+        ci = {"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": REPO, "GITHUB_API_URL": forge.url}
     env = {
-        **os.environ, **GIT_IDENTITY,
+        **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB_", "CI_"))}, **GIT_IDENTITY,
         "PATH": path_without_docker(tmp_path), "DOCKER": "docker", "VERIFY": verify,
-        "GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": REPO, "GITHUB_API_URL": forge.url,
-        "TEMPLATE_UPDATE_TOKEN": "test-token",
+        "TEMPLATE_UPDATE_TOKEN": "test-token", **ci,
     }  # fmt: skip
     return subprocess.run([sys.executable, "scripts/template_updates.py", "request"], cwd=project,
                           capture_output=True, text=True, timeout=900, env=env)  # fmt: skip
@@ -237,6 +263,25 @@ def test_a_new_release_gets_a_branch_and_one_verified_pull_request(
     assert len(forge.pulls) == 1 and "updated https://" in job.stdout
     assert remote_branches(remote)["main"] == main_before
     assert git(remote, "rev-list", "--count", f"main..{BRANCH}").strip() == "1"
+
+
+def test_on_gitlab_one_merge_request_per_release(released: Path, tmp_path: Path) -> None:
+    forge = StubGitLab()
+    try:
+        remote = service_remote(released, tmp_path)
+        for _ in range(2):
+            job = run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path)
+            assert job.returncode == 0, f"{job.stdout}\n{job.stderr}"
+    finally:
+        forge.server.shutdown()
+    base = "/api/v4/projects/42/merge_requests"
+    assert [(r["method"], r["path"].split("?")[0]) for r in forge.requests] == [
+        ("GET", base), ("POST", base), ("GET", base), ("PUT", f"{base}/1")]  # fmt: skip
+    assert all(r["auth"] == "test-token" for r in forge.requests)
+    (merge,) = forge.pulls
+    assert (merge["source_branch"], merge["target_branch"]) == (BRANCH, "main")
+    assert "**passed**" in merge["description"] and "The image stops on SIGTERM" in merge["description"]
+    assert trailers(remote, BRANCH)["Template-Verification"] == "passed"
 
 
 def test_conflicts_are_committed_as_markers_and_listed(released: Path, tmp_path: Path, forge: StubGitHub) -> None:

@@ -188,7 +188,8 @@ def commit_message(outcome: Outcome) -> str:
 
 def http_json(method: str, url: str, headers: dict[str, str], payload: Any = None) -> Any:
     data = None if payload is None else json.dumps(payload).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={**headers, "Content-Type": "application/json"})
+    headers = {**headers, "Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             text = response.read().decode()
@@ -252,7 +253,7 @@ def forge_for(env: dict[str, str]) -> GitHubForge | GitLabForge:
     """The forge this job runs on, from the CI's own variables; the token from TEMPLATE_UPDATE_TOKEN."""
     token = env.get("TEMPLATE_UPDATE_TOKEN", "")
     if not token:
-        raise UpdateError("TEMPLATE_UPDATE_TOKEN is not set: the job needs a token to push the branch and open the request")
+        raise UpdateError("TEMPLATE_UPDATE_TOKEN is not set: the job needs it to push the branch and open the request")
     if env.get("GITLAB_CI") or env.get("CI_API_V4_URL"):
         return GitLabForge(env, token)
     if env.get("GITHUB_ACTIONS") or env.get("GITHUB_REPOSITORY"):
@@ -388,7 +389,8 @@ def request(env: dict[str, str]) -> int:
     sh("git", "add", "-A")
     sh("git", "commit", "-q", "--no-verify", "-m", commit_message(outcome))
     sh("git", "push", "-q", "--force", remote, f"HEAD:refs/heads/{branch}", env=pushed)
-    print(f"template-updates: pushed {branch}; {forge.open_or_update(branch, base, request_title(outcome), request_body(outcome))}")
+    done = forge.open_or_update(branch, base, request_title(outcome), request_body(outcome))
+    print(f"template-updates: pushed {branch}; {done}")
     return 0
 
 
