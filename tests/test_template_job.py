@@ -217,6 +217,13 @@ def trailers(remote: Path, ref: str) -> dict[str, str]:
 # -- the tests --------------------------------------------------------------------------
 
 
+def test_the_script_is_written_byte_for_byte(released: Path, tmp_path: Path) -> None:
+    """No Jinja in it: the service runs the very file scripts/fleet.py loads from the template."""
+    project = checkout(service_remote(released, tmp_path), tmp_path / "svc")
+    source = released / "{{cookiecutter.project_slug}}" / "scripts" / "template_updates.py"
+    assert (project / "scripts" / "template_updates.py").read_bytes() == source.read_bytes()
+
+
 def test_up_to_date_the_job_does_nothing(released: Path, tmp_path: Path, forge: StubGitHub) -> None:
     remote = service_remote(released, tmp_path, "v2.0.0")
     before = remote_branches(remote)
