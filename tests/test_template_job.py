@@ -337,6 +337,18 @@ def test_a_branch_with_someone_elses_commits_is_left_alone(released: Path, tmp_p
     assert "NOTES.md" not in git(remote, "ls-tree", "--name-only", BRANCH)
 
 
+def test_a_refused_push_sends_no_request(released: Path, tmp_path: Path, forge: StubGitHub) -> None:
+    """The remote refuses the branch (as GitHub refuses GITHUB_TOKEN's push of a workflow change)."""
+    remote = service_remote(released, tmp_path)
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'refusing to allow this push' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    job = run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path)
+    assert job.returncode == 1 and "git push of template-update/v2.0.0 failed" in job.stderr
+    assert "refusing to allow this push" in job.stderr
+    assert forge.requests == [] and set(remote_branches(remote)) == {"main"}
+
+
 def test_make_template_status_says_how_far_behind(released: Path, tmp_path: Path) -> None:
     project = checkout(service_remote(released, tmp_path), tmp_path / "svc")
     env = {"PATH": path_without_docker(tmp_path)}

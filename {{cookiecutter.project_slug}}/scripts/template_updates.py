@@ -388,7 +388,15 @@ def request(env: dict[str, str]) -> int:
                       changelog_of(source, tag, current, newest))  # fmt: skip
     sh("git", "add", "-A")
     sh("git", "commit", "-q", "--no-verify", "-m", commit_message(outcome))
-    sh("git", "push", "-q", "--force", remote, f"HEAD:refs/heads/{branch}", env=pushed)
+    push = subprocess.run(["git", "push", "-q", "--force", remote, f"HEAD:refs/heads/{branch}"],
+                          capture_output=True, text=True, env=pushed)  # fmt: skip
+    if push.returncode != 0:
+        reason = (push.stderr or push.stdout).strip()[-500:]
+        changed = sh("git", "diff", "--name-only", "HEAD~1", "HEAD").split()
+        workflows = [path for path in changed if path.startswith(".github/workflows/")]
+        hint = (f" The update changes {', '.join(workflows)}: GITHUB_TOKEN may not push workflow files; use a"
+                " TEMPLATE_UPDATE_TOKEN with the Workflows permission (docs: updating).") if workflows else ""
+        raise UpdateError(f"git push of {branch} failed: {reason}.{hint}")
     done = forge.open_or_update(branch, base, request_title(outcome), request_body(outcome))
     print(f"template-updates: pushed {branch}; {done}")
     return 0
