@@ -147,9 +147,10 @@ class StubGitHub:
 
             query = parse_qs(urlsplit(path).query)
             head = query["head"][0].split(":", 1)[1]
-            return 200, [pull for pull in self.pulls if pull["head"] == head and pull["state"] == "open"]
+            state = query["state"][0]
+            return 200, [pull for pull in self.pulls if pull["head"] == head and pull["state"] == state]
         if method == "POST" and path == base:
-            pull = {**payload, "number": len(self.pulls) + 1, "state": "open"}
+            pull = {**payload, "number": len(self.pulls) + 1, "state": "open", "merged_at": None}
             pull["html_url"] = f"https://github.example/{REPO}/pull/{pull['number']}"
             self.pulls.append(pull)
             return 201, pull
@@ -170,7 +171,7 @@ class StubGitLab(StubGitHub):
         if method == "GET" and path.startswith(base + "?"):
             query = parse_qs(urlsplit(path).query)
             return 200, [merge for merge in self.pulls if merge["source_branch"] == query["source_branch"][0]
-                         and merge["state"] == "opened"]  # fmt: skip
+                         and merge["state"] == query["state"][0]]  # fmt: skip
         if method == "POST" and path == base:
             merge = {**payload, "iid": len(self.pulls) + 1, "state": "opened"}
             merge["web_url"] = f"https://gitlab.example/acme/payments/-/merge_requests/{merge['iid']}"
@@ -250,11 +251,14 @@ def test_a_new_release_gets_a_branch_and_one_verified_pull_request(
     assert yaml.safe_load(git(remote, "show", f"{BRANCH}:.copier-answers.yml"))["_commit"] == "v2.0.0"
     assert trailers(remote, BRANCH) == {"Template-Update": "v2.0.0", "Template-Verification": "passed"}
 
-    # The request: a lookup, then one pull request from that branch into main, with the token.
+    # The request: lookups (a declined one? an open one?), then one pull request from that
+    # branch into main, with the token.
+    pulls = f"/repos/{REPO}/pulls"
     assert [(r["method"], r["path"].split("?")[0]) for r in forge.requests] == [
-        ("GET", f"/repos/{REPO}/pulls"), ("POST", f"/repos/{REPO}/pulls")]  # fmt: skip
+        ("GET", pulls), ("GET", pulls), ("POST", pulls)]  # fmt: skip
+    assert ["state=closed" in forge.requests[0]["path"], "state=open" in forge.requests[1]["path"]] == [True, True]
     assert all(r["auth"] == "Bearer test-token" for r in forge.requests)
-    pull = forge.requests[1]["json"]
+    pull = forge.requests[2]["json"]
     assert (pull["head"], pull["base"]) == (BRANCH, "main")
     assert pull["title"] == "Template update to v2.0.0"
     body = pull["body"]
@@ -266,7 +270,7 @@ def test_a_new_release_gets_a_branch_and_one_verified_pull_request(
     # Run again for the same release: the same one request, updated; the branch replaced.
     job = run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path)
     assert job.returncode == 0, f"{job.stdout}\n{job.stderr}"
-    assert [r["method"] for r in forge.requests[2:]] == ["GET", "PATCH"]
+    assert [r["method"] for r in forge.requests[3:]] == ["GET", "GET", "PATCH"]
     assert len(forge.pulls) == 1 and "updated https://" in job.stdout
     assert remote_branches(remote)["main"] == main_before
     assert git(remote, "rev-list", "--count", f"main..{BRANCH}").strip() == "1"
@@ -283,12 +287,27 @@ def test_on_gitlab_one_merge_request_per_release(released: Path, tmp_path: Path)
         forge.server.shutdown()
     base = "/api/v4/projects/42/merge_requests"
     assert [(r["method"], r["path"].split("?")[0]) for r in forge.requests] == [
-        ("GET", base), ("POST", base), ("GET", base), ("PUT", f"{base}/1")]  # fmt: skip
+        ("GET", base), ("GET", base), ("POST", base), ("GET", base), ("GET", base), ("PUT", f"{base}/1")]  # fmt: skip
     assert all(r["auth"] == "test-token" for r in forge.requests)
     (merge,) = forge.pulls
     assert (merge["source_branch"], merge["target_branch"]) == (BRANCH, "main")
     assert "**passed**" in merge["description"] and "The image stops on SIGTERM" in merge["description"]
     assert trailers(remote, BRANCH)["Template-Verification"] == "passed"
+
+
+def test_a_release_whose_request_was_closed_is_skipped(released: Path, tmp_path: Path, forge: StubGitHub) -> None:
+    remote = service_remote(released, tmp_path)
+    assert run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path).returncode == 0
+    forge.pulls[0]["state"] = "closed"  # the team declined v2.0.0
+    pushed = remote_branches(remote)[BRANCH]
+    job = run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path)
+    assert job.returncode == 0 and "closed without merging" in job.stdout
+    assert len(forge.pulls) == 1 and forge.requests[-1]["method"] == "GET"
+    assert remote_branches(remote)[BRANCH] == pushed
+    # Control: reopened, the same request is updated again, not skipped.
+    forge.pulls[0].update(state="open")
+    assert run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path).returncode == 0
+    assert forge.requests[-1]["method"] == "PATCH"
 
 
 def test_conflicts_are_committed_as_markers_and_listed(released: Path, tmp_path: Path, forge: StubGitHub) -> None:
@@ -327,7 +346,8 @@ def test_a_branch_with_someone_elses_commits_is_left_alone(released: Path, tmp_p
 
     job = run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path)
     assert job.returncode == 1 and "not this job's: left alone" in job.stderr
-    assert remote_branches(remote)[BRANCH] == reviewed and len(forge.requests) == 2
+    assert remote_branches(remote)[BRANCH] == reviewed
+    assert [r["method"] for r in forge.requests] == ["GET", "GET", "POST", "GET"], "nothing sent but a lookup"
 
     # Control: the job's own commit on top again (the trailer) and the branch is the job's to replace.
     git(work, "commit", "-q", "--allow-empty", "-m", "Job's\n\nTemplate-Update: v2.0.0")
@@ -346,7 +366,8 @@ def test_a_refused_push_sends_no_request(released: Path, tmp_path: Path, forge: 
     job = run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path)
     assert job.returncode == 1 and "git push of template-update/v2.0.0 failed" in job.stderr
     assert "refusing to allow this push" in job.stderr
-    assert forge.requests == [] and set(remote_branches(remote)) == {"main"}
+    assert [r["method"] for r in forge.requests] == ["GET"], "no request for a branch that is not there"
+    assert set(remote_branches(remote)) == {"main"}
 
 
 def test_make_template_status_says_how_far_behind(released: Path, tmp_path: Path) -> None:

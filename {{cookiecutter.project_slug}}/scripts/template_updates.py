@@ -16,7 +16,8 @@ counts the release tags between them.
    branch (never the default branch; a branch someone else has pushed to is left alone);
 4. opens, or updates, one pull or merge request for that release: the template's
    CHANGELOG entries since the current release, the conflicted files and the
-   verification result. It never merges.
+   verification result. It never merges. A release whose request was closed without
+   merging is skipped (declined) until the next release.
 When the service is up to date it says so and does nothing else.
 
 The forge call is one small step (GitHubForge, GitLabForge): REST over urllib, its base
@@ -211,10 +212,18 @@ class GitHubForge:
         self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
                         "X-GitHub-Api-Version": "2022-11-28"}  # fmt: skip
 
-    def open_or_update(self, branch: str, base: str, title: str, body: str) -> str:
+    def _pulls(self, branch: str, base: str, state: str) -> Any:
         owner = self.repo.split("/")[0]
-        query = urllib.parse.urlencode({"head": f"{owner}:{branch}", "base": base, "state": "open"})
-        found = http_json("GET", f"{self.api}/repos/{self.repo}/pulls?{query}", self.headers)
+        query = urllib.parse.urlencode({"head": f"{owner}:{branch}", "base": base, "state": state})
+        return http_json("GET", f"{self.api}/repos/{self.repo}/pulls?{query}", self.headers)
+
+    def declined(self, branch: str, base: str) -> str:
+        """The URL of a pull request for this branch closed without merging, or ''."""
+        closed = [pull for pull in self._pulls(branch, base, "closed") if not pull.get("merged_at")]
+        return closed[0]["html_url"] if closed else ""
+
+    def open_or_update(self, branch: str, base: str, title: str, body: str) -> str:
+        found = self._pulls(branch, base, "open")
         if found:
             number = found[0]["number"]
             pull = http_json("PATCH", f"{self.api}/repos/{self.repo}/pulls/{number}", self.headers,
@@ -235,9 +244,17 @@ class GitLabForge:
         self.project = urllib.parse.quote(env["CI_PROJECT_ID"], safe="")
         self.headers = {"PRIVATE-TOKEN": token}
 
+    def _merges(self, branch: str, base: str, state: str) -> Any:
+        query = urllib.parse.urlencode({"source_branch": branch, "target_branch": base, "state": state})
+        return http_json("GET", f"{self.api}/projects/{self.project}/merge_requests?{query}", self.headers)
+
+    def declined(self, branch: str, base: str) -> str:
+        """The URL of a merge request for this branch closed without merging, or ''."""
+        closed = self._merges(branch, base, "closed")
+        return closed[0]["web_url"] if closed else ""
+
     def open_or_update(self, branch: str, base: str, title: str, body: str) -> str:
-        query = urllib.parse.urlencode({"source_branch": branch, "target_branch": base, "state": "opened"})
-        found = http_json("GET", f"{self.api}/projects/{self.project}/merge_requests?{query}", self.headers)
+        found = self._merges(branch, base, "opened")
         if found:
             iid = found[0]["iid"]
             merge = http_json("PUT", f"{self.api}/projects/{self.project}/merge_requests/{iid}", self.headers,
@@ -355,6 +372,12 @@ def request(env: dict[str, str]) -> int:
     branch = branch_name(newest)
     if branch == base:
         raise UpdateError(f"refusing to push to {base}, the default branch")
+    # A team that closed this release's request has declined it: no new one every week.
+    declined = forge.declined(branch, base)
+    if declined:
+        print(f"template-updates: the request for v{newest} was closed without merging ({declined}): "
+              "skipping this release; the next one gets a new request")
+        return 0
     remote = env.get("TEMPLATE_UPDATE_REMOTE", "origin")
     remote_url = sh("git", "remote", "get-url", "--push", remote).strip()
     pushed = push_env(remote_url, forge.git_user, env.get("TEMPLATE_UPDATE_TOKEN", ""))
