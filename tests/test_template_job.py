@@ -333,6 +333,14 @@ def test_a_failing_verification_is_marked_in_the_request(released: Path, tmp_pat
     assert "NOT verified (VERIFY=strict)" in pull["body"], "the end of the verification's log"
 
 
+def test_verify_off_is_never_reported_as_a_pass(released: Path, tmp_path: Path, forge: StubGitHub) -> None:
+    remote = service_remote(released, tmp_path)
+    job = run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path, verify="off")
+    assert job.returncode == 0, f"{job.stdout}\n{job.stderr}"
+    assert trailers(remote, BRANCH)["Template-Verification"] == "skipped"
+    assert "verification skipped" in forge.pulls[0]["title"] and "**skipped** (VERIFY=off)" in forge.pulls[0]["body"]
+
+
 def test_a_branch_with_someone_elses_commits_is_left_alone(released: Path, tmp_path: Path, forge: StubGitHub) -> None:
     remote = service_remote(released, tmp_path)
     assert run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path).returncode == 0

@@ -130,7 +130,7 @@ class Outcome:
     current: str
     newest: str
     conflicts: list[str] = field(default_factory=list)
-    verification: str = "passed"  # passed | failed | not run
+    verification: str = "passed"  # passed | failed | not run (conflicts) | skipped (VERIFY=off)
     log_tail: str = ""
     changelog: str = ""
 
@@ -151,6 +151,7 @@ def request_body(outcome: Outcome) -> str:
         "passed": "**passed**: `make verify` on the updated service",
         "failed": "**FAILED**: `make verify` on the updated service (log below); fix on this branch",
         "not run": "**not run**: resolve the conflicts first, then `make verify`",
+        "skipped": "**skipped** (VERIFY=off): run `make verify` before merging",
     }[outcome.verification]
     lines = [
         f"Template `{outcome.source}`: v{outcome.current} -> v{outcome.newest}, by `make template-update`.",
@@ -402,6 +403,8 @@ def request(env: dict[str, str]) -> int:
         return 0
     if conflicts:
         verification = "not run"
+    elif env.get("VERIFY") == "off":
+        verification = "skipped"  # make template-update does not verify then: never call that a pass
     elif update.returncode == 0:
         verification = "passed"
     else:
