@@ -2,7 +2,7 @@
 
 A throwaway template repo with two releases (v1.0.0, v2.0.0), a service made at v1.0.0
 and pushed to a local bare remote, and a stub forge on loopback speaking the part of
-GitHub's REST API the job calls (it records every request). Each run starts from a
+GitHub's (or GitLab's) REST API the job calls (it records every request). Each run starts from a
 fresh clone of the remote, as a CI job does. The promises:
 - up to date: nothing is pushed, no request is sent;
 - a newer release: the branch template-update/v2.0.0 with one commit carrying the
@@ -10,6 +10,8 @@ fresh clone of the remote, as a CI job does. The promises:
   verification result; the default branch never moves;
 - conflicts are committed as markers and listed; a failing verification is marked;
 - a second run for the same release updates the request instead of opening another;
+  a request closed without merging declines the release; VERIFY=off is "skipped";
+- a refused push sends no request;
 - a branch with someone else's commits on it is left alone (control: the job's own
   branch is replaced).
 Verification without Docker: go on PATH and no docker client (VERIFY=on passes with the
