@@ -83,11 +83,13 @@ TEMPLATE_OWNED: dict[str, Callable[[Mapping[str, Any]], bool]] = {
     "go.mod": _always,
     "renovate.json": _always,
     ".github/workflows/ci.yml": _ci_is("github"),
+    ".github/workflows/template-update.yml": _ci_is("github"),
     ".github/zizmor.yml": _ci_is("github"),
     ".gitlab-ci.yml": _ci_is("gitlab"),
     "scripts/verify.sh": _always,
     "scripts/go-checks.sh": _always,
     "scripts/template-update.sh": _always,
+    "scripts/template_updates.py": _always,
     # The service's platform: everything that is not its business (docs/production.md).
     "internal/platform/platform.go": _always,
     "internal/platform/answers.go": _always,
@@ -130,6 +132,8 @@ TEMPLATE_GLOBALS = (
     "image_registry",
     "newest_go",
     "template_owned_files",
+    "default_ci_provider",
+    "copier_install_command",
 )
 
 
@@ -358,6 +362,27 @@ def default_image_repository(module_path: Any, slug: Any, makefile: str | None =
     if candidate and not image_repository_error(candidate):
         return candidate
     return str(slug)
+
+
+# CI providers by the module path's host, for the ci_provider question's default (as
+# REGISTRY_FOR_HOST gives image_repository's): gitlab.com -> gitlab, any other -> github.
+CI_FOR_HOST = {"gitlab.com": "gitlab"}
+
+
+def default_ci_provider(module_path: Any) -> str:
+    """The CI a service on this module path's host most likely has: gitlab.com gives gitlab."""
+    return CI_FOR_HOST.get(str(module_path).partition("/")[0], "github")
+
+
+# The copier the scheduled template-update job installs (both CI files): a release
+# this template is tested with, and the extension package its Jinja extensions need.
+TEMPLATE_UPDATE_TOOLS = ("copier==9.19.1", "copier-template-extensions==0.3.4")
+
+
+def copier_install_command() -> str:
+    """The CI's shell command that installs TEMPLATE_UPDATE_TOOLS with pipx."""
+    copier_pin, extensions_pin = TEMPLATE_UPDATE_TOOLS
+    return f'pipx install "{copier_pin}" && pipx inject copier "{extensions_pin}"'
 
 
 def validation_error(name: str, value: Any) -> str:

@@ -35,9 +35,11 @@ def cookiecutter_config(copier_config: dict[str, Any]) -> dict[str, Any]:
         default = spec.get("default")
         if "choices" in spec:
             labels = {value: label for label, value in spec["choices"].items()}
-            # cookiecutter's default is the first choice.
+            # cookiecutter's default is the first choice. A Jinja default (derived from
+            # an earlier answer) is rendered by cookiecutter too, then one of the choices.
             config[name] = [default] + [value for value in labels if value != default]
-            prompts[name] = {"__prompt__": spec["help"], **{value: labels[value] for value in config[name]}}
+            choices = {value: labels[value] for value in config[name] if value in labels}
+            prompts[name] = {"__prompt__": spec["help"], **choices}
         else:
             config[name] = default
             prompts[name] = spec["help"]

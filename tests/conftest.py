@@ -301,3 +301,52 @@ SUMMARY_LINES = pytest.StashKey[list[str]]()
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     for line in config.stash.get(SUMMARY_LINES, []):
         terminalreporter.write_line(line)
+
+
+# -- throwaway git repos of the template ---------------------------------------------
+# A template release is a git tag in a copy of this working tree (uncommitted template
+# changes are tested too). Used by the template-update job's and the fleet's tests.
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+}
+# What the working tree holds that a template release does not ship.
+NOT_IN_A_RELEASE = shutil.ignore_patterns(
+    ".git", ".venv", "build", "site", "tests", "benchmarks", ".hypothesis", ".pytest_cache", "__pycache__", "*.egg-info"
+)
+
+
+def git(repo: Path, *args: str) -> str:
+    return run(["git", *args], cwd=repo, env=GIT_IDENTITY).stdout
+
+
+def commit_all(repo: Path, message: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+
+
+def template_repo(dst: Path) -> Path:
+    """A git repo (branch main, nothing committed) holding a copy of this template's working tree."""
+    shutil.copytree(ROOT, dst, ignore=NOT_IN_A_RELEASE)
+    git(dst, "init", "-q", "-b", "main")
+    return dst
+
+
+def path_without_docker(tmp_path: Path) -> str:
+    """PATH with copier (this venv) and go first, then every other program but docker (one
+    folder of links: /usr/bin holds docker beside git and make). verify.sh then checks
+    with go alone: VERIFY=on passes with the image steps skipped, VERIFY=strict fails."""
+    go = Path(need("go", "the updated service's checks run here")).resolve().parent
+    bin_dir = tmp_path / "bin-without-docker"
+    if not bin_dir.exists():
+        bin_dir.mkdir()
+        for folder in os.environ.get("PATH", "").split(os.pathsep):
+            if not Path(folder).is_dir():
+                continue
+            for program in Path(folder).iterdir():
+                link = bin_dir / program.name
+                if program.name != "docker" and not link.exists() and os.access(program, os.X_OK):
+                    link.symlink_to(program)
+    return os.pathsep.join([str(Path(sys.executable).parent), str(go), str(bin_dir)])

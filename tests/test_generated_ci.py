@@ -7,11 +7,12 @@
 - .gitlab-ci.yml (ci_provider=gitlab) runs the same commands; `none` writes no CI.
 - Every combination's CI files pass zizmor (GitHub) and check-jsonschema's bundled
   GitHub-workflow, GitLab-CI and Renovate schemas.
-- renovate.json: scripts off, Renovate's copier manager on, base images pinned by
-  digest. With the `renovate` npm package at hand (RENOVATE_BIN, or `renovate` on
+- renovate.json: scripts off, Renovate's copier manager off (it cannot pass --trust;
+  the template-update workflow updates), base images pinned by digest. With the
+  `renovate` npm package at hand (RENOVATE_BIN, or `renovate` on
   PATH; `npm install renovate@39` runs on Node 20), the config goes through
   `renovate-config-validator --strict`, and Renovate's own extraction proves it sees
-  the template and the base images behind the Dockerfile's `ARG ..._IMAGE=` defaults.
+  no template (the manager is off) and the base images behind the Dockerfile's `ARG ..._IMAGE=` defaults.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import service_template as st
 
 WORKFLOW = Path(".github/workflows/ci.yml")
 GITLAB_CI = Path(".gitlab-ci.yml")
+UPDATE_WORKFLOW = Path(".github/workflows/template-update.yml")
 ZIZMOR_CONFIG = Path(".github/zizmor.yml")
 # A target line: `name: prerequisites ## help`, never a variable (`:=`) or a special target.
 MAKE_TARGET_RE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*):(?!=)(?P<prereqs>[^#\n]*)", re.MULTILINE)
@@ -193,6 +195,35 @@ def test_gitlab_ci_runs_the_same_commands_and_releases_tags(app_kind: str, tmp_p
     assert "{{.Manifest.Digest}}" in script[-2], "the Go template survived Jinja"
 
 
+def test_the_template_update_workflow_runs_weekly_and_by_hand_with_least_privilege(project: Path) -> None:
+    flow = yaml.safe_load((project / UPDATE_WORKFLOW).read_text())
+    triggers = flow[True]  # YAML 1.1 reads the key `on` as True
+    assert set(triggers) == {"schedule", "workflow_dispatch"} and len(triggers["schedule"]) == 1
+    assert flow["permissions"] == {}
+    (job,) = flow["jobs"].values()
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
+    checkout, install, update = job["steps"]
+    assert checkout["uses"].startswith("actions/checkout@") and checkout["with"] == {"persist-credentials": False}
+    assert install["run"] == st.copier_install_command()
+    assert update["run"] == "python3 scripts/template_updates.py request"
+    assert update["env"]["VERIFY"] == "strict"
+    assert "secrets.TEMPLATE_UPDATE_TOKEN" in update["env"]["TEMPLATE_UPDATE_TOKEN"]
+
+
+def test_gitlab_runs_the_template_update_only_from_its_schedule(tmp_path: Path) -> None:
+    project = copier_generate(tmp_path / "svc", {"ci_provider": "gitlab"})
+    ci = yaml.safe_load((project / GITLAB_CI).read_text())
+    job = ci["template-update"]
+    assert [rule["if"] for rule in job["rules"]] == [
+        '$TEMPLATE_UPDATE == "true" && ($CI_PIPELINE_SOURCE == "schedule" || $CI_PIPELINE_SOURCE == "web")']
+    assert job["script"][1] == st.copier_install_command()
+    assert job["script"][-1] == "python3 scripts/template_updates.py request"
+    assert job["variables"]["VERIFY"] == "strict"
+    # Every other job keeps its own rules: none of them runs the update.
+    assert not [name for name, other in ci.items() if isinstance(other, dict) and name != "template-update"
+                and "template_updates.py" in str(other.get("script", ""))]
+
+
 def test_no_ci_provider_writes_no_ci_files_and_no_empty_folders(tmp_path: Path) -> None:
     project = copier_generate(tmp_path / "svc", {"ci_provider": "none"})
     assert not (project / ".github").exists() and not (project / GITLAB_CI).exists()
@@ -222,7 +253,8 @@ def test_every_combination_renders_ci_that_passes_zizmor_and_the_schemas(answers
     assert (project / GITLAB_CI).exists() == (provider == "gitlab")
     checks = [schema_check("vendor.renovate", project / "renovate.json")]
     if provider == "github":
-        checks += [schema_check("vendor.github-workflows", project / WORKFLOW), zizmor(project)]
+        workflows = schema_check("vendor.github-workflows", project / WORKFLOW, project / UPDATE_WORKFLOW)
+        checks += [workflows, zizmor(project)]
     if provider == "gitlab":
         checks.append(schema_check("vendor.gitlab-ci", project / GITLAB_CI))
     for check in checks:
@@ -256,17 +288,17 @@ def renovate_config(project: Path) -> dict[str, Any]:
     return json.loads((project / "renovate.json").read_text())
 
 
-def test_renovate_config_enables_copier_keeps_scripts_off_and_pins_base_images(project: Path) -> None:
+def test_renovate_config_turns_copier_off_keeps_scripts_off_and_pins_base_images(project: Path) -> None:
+    """The copier manager is off: Renovate runs copier without --trust, which this template
+    needs (tests/test_renovate_copier.py); the template-update workflow does the updates."""
     config = renovate_config(project)
-    assert config["ignoreScripts"] is True, "scripts stay off: Renovate runs `copier update` without --trust"
-    assert config.get("copier", {}).get("enabled", True) is True
-    assert "copier" in config.get("enabledManagers", ["copier"])
+    assert config["ignoreScripts"] is True
+    assert config["copier"]["enabled"] is False
     rules = config.get("packageRules", [])
+    assert not [rule for rule in rules if "copier" in rule.get("matchManagers", [])], "a rule for a manager that is off"
     docker_rules = [rule for rule in rules if "docker" in rule.get("matchDatasources", [])]
     assert any(rule.get("pinDigests") is True for rule in docker_rules), "base images must be pinned by digest"
     assert not [rule for rule in [config, *rules] if rule.get("pinDigests") is False]
-    copier_rules = [rule for rule in rules if "copier" in rule.get("matchManagers", [])]
-    assert copier_rules and all(rule.get("automerge") is not True for rule in copier_rules)
     assert "config:recommended" in config["extends"]
 
 
@@ -317,12 +349,11 @@ def renovate_extract(project: Path, tmp_path: Path) -> dict[str, list[dict[str, 
     raise AssertionError(f"Renovate reported no extracted dependencies:\n{log[-3000:]}")
 
 
-def test_renovate_sees_the_template_and_the_base_images_behind_the_args(tmp_path: Path) -> None:
+def test_renovate_sees_the_base_images_behind_the_args_and_not_the_template(tmp_path: Path) -> None:
     project = copier_generate(tmp_path / "svc", {"runtime_base": "distroless"})
     found = renovate_extract(project, tmp_path)
 
-    copier_deps = [dep for package in found.get("copier", []) for dep in package["deps"]]
-    assert [dep["depName"] for dep in copier_deps] == ["https://github.com/example/minimal-go-service.git"]
+    assert "copier" not in found, "the copier manager is off (template-update job)"
 
     images = {dep["depName"]: dep for package in found.get("dockerfile", []) for dep in package["deps"]}
     go_image = st.go_image({"go_version": "1.27"})

@@ -17,7 +17,7 @@ from conftest import ROOT, copier_generate, elf_is_static, need, run
 pytestmark = pytest.mark.slow
 
 MAKE_TARGETS = ("help", "build", "test", "check", "fmt", "run", "docker-build", "docker-push", "docker-buildx",
-                "docker-run", "image-size", "verify", "vulncheck", "template-update", "clean")
+                "docker-run", "image-size", "verify", "vulncheck", "template-update", "template-status", "clean")
 
 
 @pytest.fixture(scope="session")

@@ -38,9 +38,11 @@ def test_question_matches(name: str) -> None:
     if "choices" in spec:
         assert isinstance(value, list), "a choice question is a list in cookiecutter.json"
         assert value[0] == spec["default"], "cookiecutter's default is the first choice"
-        assert sorted(value) == sorted(spec["choices"].values())
+        # A Jinja default (ci_provider's, from module_path) comes first, then every choice.
+        choices = [choice for choice in value if "{{" not in choice]
+        assert sorted(choices) == sorted(spec["choices"].values())
         assert prompt["__prompt__"] == spec["help"]
-        assert {choice: prompt[choice] for choice in value} == {v: label for label, v in spec["choices"].items()}
+        assert {choice: prompt[choice] for choice in choices} == {v: label for label, v in spec["choices"].items()}
     else:
         assert value == spec["default"]
         assert type(value) is type(spec["default"]), "a bool stays a bool (cookiecutter then asks yes/no)"
@@ -74,3 +76,12 @@ def test_cookiecutter_loads_the_shared_extension_without_copier() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "billing-api"
+
+
+@pytest.mark.parametrize(("module_path", "ci_file"), [("gitlab.com/acme/billing", ".gitlab-ci.yml"),
+                                                      ("github.com/acme/billing", ".github/workflows/ci.yml")])
+def test_the_ci_provider_default_follows_the_module_paths_host(module_path: str, ci_file: str, bake: Any) -> None:
+    """cookiecutter renders the Jinja default of a choice too: the same default as copier's."""
+    result = bake({"module_path": module_path})
+    assert result.exception is None, repr(result.exception)
+    assert (result.project_path / ci_file).is_file()
