@@ -306,20 +306,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 # -- throwaway git repos of the template ---------------------------------------------
 # A template release is a git tag in a copy of this working tree (uncommitted template
 # changes are tested too). Used by the template-update job's and the fleet's tests.
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.invalid",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.invalid",
-}
 # What the working tree holds that a template release does not ship.
 NOT_IN_A_RELEASE = shutil.ignore_patterns(
     ".git", ".venv", "build", "site", "tests", "benchmarks", ".hypothesis", ".pytest_cache", "__pycache__", "*.egg-info"
 )
-
-
-def git(repo: Path, *args: str) -> str:
-    return run(["git", *args], cwd=repo, env=GIT_IDENTITY).stdout
 
 
 def commit_all(repo: Path, message: str) -> None:
