@@ -25,6 +25,10 @@ HOOKS_DIR = Path(__file__).resolve().parent
 def _service_template_in(hooks_dir: Path) -> ModuleType:
     """A template release's service_template.py, loaded from its hooks folder by path.
 
+    release_extension.py loads this file the same way with a copy of its own: the entry
+    point depends on nothing, and its call `install(environment)` is fixed by the releases
+    that have it (tests/test_release_history.py updates from one).
+
     `copier update` and `cruft update` render the old release and then the new one in
     one process: a plain `import service_template` would hand the new release the old
     release's module (Python caches it by name), so improvements to base images or

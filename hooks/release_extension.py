@@ -12,8 +12,10 @@ So this file holds no helpers and no list. Each time an environment is made, it 
 `jinja_ext.py` that sits beside it *now* (cruft moves one clone from the old commit to the new
 one; copier reads each release from its own folder), by path and content, and lets that release's
 `install(environment)` add what the release has. A later release changes `jinja_ext.py` and
-`service_template.py` as it likes; this file's one contract with them is `install`, and it must
-stay byte for byte what it is (tests/test_release_history.py renders it from past commits).
+`service_template.py` as it likes; this file's one contract with them is that call, with that
+signature. A change here would not reach an update from an older release (the older entry point
+stays cached), so the file stays as it is: tests/test_release_history.py updates from past
+commits that have it.
 """
 
 from __future__ import annotations
