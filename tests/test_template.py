@@ -72,7 +72,7 @@ def test_dockerfile_follows_the_answers(answers: dict[str, Any], tmp_path: Path)
     assert re.search(r'^ENTRYPOINT \["/usr/local/bin/[a-z0-9-]+"\]$', dockerfile, re.M), "ENTRYPOINT must be exec form"
     # The Makefile and the Dockerfile build, vet and test with one set of Go settings.
     makefile = (project / "Makefile").read_text()
-    assert f'ENV CGO_ENABLED=0 GOFLAGS="{st.go_flags(answers)}"' in dockerfile
+    assert f'ENV CGO_ENABLED=0 GOFLAGS="{st.go_flags(answers)} ${{GOFLAGS}}"' in dockerfile
     assert f"export GOFLAGS := {st.go_flags(answers)}" in makefile and "export CGO_ENABLED := 0" in makefile
     assert f'go build -ldflags "{st.GO_LDFLAGS}"' in dockerfile
     assert f"LDFLAGS := {st.GO_LDFLAGS}" in makefile

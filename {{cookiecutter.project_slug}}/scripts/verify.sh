@@ -27,6 +27,9 @@
 #   VERIFY=strict             a skipped step fails the run too (CI)
 #   DOCKER                    the docker client (default: docker)
 #   GO_IMAGE, RUNTIME_IMAGE   other base images (a mirror, an offline stand-in)
+#   GOPROXY, GOPRIVATE, GONOSUMDB  where modules come from (docs: dependencies)
+#   USER_GOFLAGS              GOFLAGS added after the template's (default: GOFLAGS)
+#   NETRC_FILE                a netrc file for private modules, a BuildKit secret
 #   DOCKER_BUILD_ARGS         more `docker build` flags
 #   VERIFY_DOCKER_NETWORK=host  build on the host network (automatic when the engine has no bridge)
 # Exit status: 0 passed (skips allowed unless strict), 1 a step failed or was
@@ -177,6 +180,16 @@ build_args() {
     BUILD=(build --progress=plain --build-arg "VERSION=${VERSION:-verify}" --build-arg "COMMIT=${COMMIT:-verify}")
     [ -n "${GO_IMAGE:-}" ] && BUILD+=(--build-arg "GO_IMAGE=$GO_IMAGE")
     [ -n "${RUNTIME_IMAGE:-}" ] && BUILD+=(--build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE")
+    local name goflags=${USER_GOFLAGS-${GOFLAGS:-}}
+    for name in GOPROXY GOPRIVATE GONOSUMDB; do
+        [ -n "${!name:-}" ] && BUILD+=(--build-arg "$name=${!name}")
+    done
+    [ -n "$goflags" ] && BUILD+=(--build-arg "GOFLAGS=$goflags")
+    # The credentials as a secret: mounted for the go steps only, never in a layer or the history.
+    if [ -n "${NETRC_FILE:-}" ]; then
+        if [ -f "$NETRC_FILE" ]; then BUILD+=(--secret "id=netrc,src=$NETRC_FILE")
+        else echo "verify: NETRC_FILE=$NETRC_FILE is not a file: building without module credentials"; fi
+    fi
     # Without a bridge network (dockerd --bridge=none) BuildKit's RUN steps need the host's.
     if [ "${VERIFY_DOCKER_NETWORK:-}" = host ] ||
         { [ -z "${VERIFY_DOCKER_NETWORK:-}" ] && ! "$DOCKER" network inspect bridge >/dev/null 2>&1; }; then
@@ -197,14 +210,22 @@ docker_build() {
     BUILD_PID=$!
 }
 
-# build_failure OUT: the failing step's own lines, or one line naming the fix when
-# the client cannot use BuildKit.
+# build_failure OUT [OTHER]: the failing step's own lines, or one line naming the fix
+# when the client cannot use BuildKit. A modules step's `dependencies:` line comes
+# first, read from OTHER too: the image build and the checks share that step, and
+# BuildKit prints its output in only one of them.
 build_failure() {
+    local step='^#[0-9]+ [0-9]+\.[0-9]+ '
     if grep -q "buildx component is missing" "$1"; then
         echo "BuildKit is enabled but the buildx component is missing: install the buildx plugin" \
             "(docker-buildx-plugin), or set DOCKER to a client that has one"
-    elif grep -Eq '^#[0-9]+ [0-9]+\.[0-9]+ ' "$1"; then
-        grep -E '^#[0-9]+ [0-9]+\.[0-9]+ ' "$1" | sed -E 's/^#[0-9]+ [0-9.]+ //' | tail -n 15
+    elif grep -Eqs "${step}dependencies: " "$@"; then
+        grep -Ehs "${step}dependencies: " "$@" | sed -E 's/^#[0-9]+ [0-9.]+ //' | tail -n 1
+        # then what Go said, from the first output that holds the step
+        grep -El "${step}dependencies: " "$@" 2>/dev/null | head -n 1 | xargs grep -Eh "$step" |
+            grep -Ev "${step}dependencies: " | sed -E 's/^#[0-9]+ [0-9.]+ //' | tail -n 14
+    elif grep -Eq "$step" "$1"; then
+        grep -E "$step" "$1" | sed -E 's/^#[0-9]+ [0-9.]+ //' | tail -n 15
     else
         tail -n 15 "$1"
     fi
@@ -213,7 +234,7 @@ build_failure() {
 image_build() {
     docker_build "$WORK/build.out" -t "$IMAGE" .
     CHILD=$BUILD_PID
-    wait "$CHILD" || { CHILD=""; build_failure "$WORK/build.out"; return 1; }
+    wait "$CHILD" || { CHILD=""; build_failure "$WORK/build.out" "$WORK/checks.out"; return 1; }
     CHILD=""
     echo "$IMAGE"
 }
