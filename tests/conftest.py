@@ -258,3 +258,91 @@ SUMMARY_LINES = pytest.StashKey[list[str]]()
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     for line in config.stash.get(SUMMARY_LINES, []):
         terminalreporter.write_line(line)
+
+
+# -- Go modules ---------------------------------------------------------------
+
+
+class ModuleProxy:
+    """A Go module proxy on loopback (the GOPROXY protocol: $module/@v/list, .info, .mod,
+    .zip), serving modules a test makes, to basic-auth requests only. It records each
+    request's path and whether it was authorized."""
+
+    def __init__(self, user: str, password: str) -> None:
+        import base64
+        import http.server
+        import threading
+
+        self.modules: dict[str, dict[str, dict[str, str]]] = {}  # path -> version -> files
+        self.requests: list[tuple[str, bool]] = []
+        expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                authorized = self.headers.get("Authorization") == expected
+                proxy.requests.append((self.path, authorized))
+                if not authorized:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="modules"')
+                    self.end_headers()
+                    return
+                body = proxy.answer(self.path)
+                self.send_response(404 if body is None else 200)
+                self.end_headers()
+                self.wfile.write(body or b"not found\n")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.netrc = f"machine 127.0.0.1 login {user} password {password}\n"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def add(self, path: str, version: str, files: dict[str, str]) -> None:
+        """Serve module `path` (lowercase: no case-encoding) at `version` with these files (go.mod among them)."""
+        assert path == path.lower() and "go.mod" in files
+        self.modules.setdefault(path, {})[version] = files
+
+    def answer(self, url_path: str) -> bytes | None:
+        import io
+        import json
+        import zipfile
+
+        module, sep, rest = url_path.lstrip("/").partition("/@v/")
+        versions = self.modules.get(module)
+        if not sep or versions is None:
+            return None
+        if rest == "list":
+            return "".join(f"{v}\n" for v in versions).encode()
+        version, _, kind = rest.rpartition(".")
+        files = versions.get(version)
+        if files is None:
+            return None
+        if kind == "info":
+            return json.dumps({"Version": version, "Time": "2026-01-01T00:00:00Z"}).encode()
+        if kind == "mod":
+            return files["go.mod"].encode()
+        if kind == "zip":
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as archive:
+                for name, text in sorted(files.items()):
+                    archive.writestr(f"{module}@{version}/{name}", text)
+            return buffer.getvalue()
+        return None
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def module_proxy() -> Iterator[ModuleProxy]:
+    """An authenticated module proxy on loopback; its password is fresh per test."""
+    import secrets
+
+    proxy = ModuleProxy("ci", f"token-{secrets.token_hex(12)}")
+    yield proxy
+    proxy.close()
