@@ -266,11 +266,13 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 class ModuleProxy:
     """A Go module proxy on loopback (the GOPROXY protocol: $module/@v/list, .info, .mod,
     .zip), serving modules a test makes, to basic-auth requests only. It records each
-    request's path and whether it was authorized."""
+    request's path and whether it was authorized. HTTPS, with a certificate of its own
+    (`ca_pem`, to trust): Go sends netrc credentials over HTTPS only."""
 
-    def __init__(self, user: str, password: str) -> None:
+    def __init__(self, user: str, password: str, cert_dir: Path) -> None:
         import base64
         import http.server
+        import ssl
         import threading
 
         self.modules: dict[str, dict[str, dict[str, str]]] = {}  # path -> version -> files
@@ -295,9 +297,19 @@ class ModuleProxy:
             def log_message(self, *args: Any) -> None:
                 pass
 
+        cert, key = cert_dir / "proxy.pem", cert_dir / "proxy.key"
+        run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+             "-keyout", str(key), "-out", str(cert)], cwd=cert_dir, timeout=60)
+        self.ca_pem = cert.read_text()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.netrc = f"machine 127.0.0.1 login {user} password {password}\n"
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"https://{self.host}"
+        # Go looks credentials up by host and port.
+        self.netrc = f"machine {self.host} login {user} password {password}\n"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
@@ -339,10 +351,11 @@ class ModuleProxy:
 
 
 @pytest.fixture
-def module_proxy() -> Iterator[ModuleProxy]:
-    """An authenticated module proxy on loopback; its password is fresh per test."""
+def module_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleProxy]:
+    """An authenticated module proxy on loopback; its password and certificate are fresh per test."""
     import secrets
 
-    proxy = ModuleProxy("ci", f"token-{secrets.token_hex(12)}")
+    need("openssl", "makes the module proxy's certificate")
+    proxy = ModuleProxy("ci", f"token-{secrets.token_hex(12)}", tmp_path_factory.mktemp("module-proxy"))
     yield proxy
     proxy.close()

@@ -11,6 +11,7 @@ file and the builder image together.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -18,6 +19,7 @@ import secrets
 import shutil
 import subprocess
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +34,19 @@ PUBLIC_MODULE, PUBLIC_VERSION = "github.com/google/uuid", "v1.6.0"
 VERIFY_TIMEOUT = 900  # bound on one `make verify` (not a speed target)
 
 
-def service(tmp_path: Path, **answers: Any) -> Path:
-    """A cli service (the quickest smoke run), named after the test's folder so images differ."""
-    return copier_generate(tmp_path / "service", {"app_kind": "cli", **answers})
+@functools.cache
+def builder_go(docker: str, image: str) -> str:
+    """The builder image's Go release as go_version spells it (1.27 for go1.27.3)."""
+    version = run([docker, "run", "--rm", image, "go", "env", "GOVERSION"], cwd=ROOT).stdout.strip()
+    match = re.fullmatch(r"go(1\.\d+)(\.\d+)?", version)
+    assert match, version
+    return match.group(1)
+
+
+def service(tmp_path: Path, docker: str, images: dict[str, str], **answers: Any) -> Path:
+    """A cli service (the quickest smoke run) for the Go of the builder it is verified with."""
+    go_version = builder_go(docker, images["go"])
+    return copier_generate(tmp_path / "service", {"app_kind": "cli", "go_version": go_version, **answers})
 
 
 def verify_env(images: dict[str, str], **extra: str) -> dict[str, str]:
@@ -106,21 +118,39 @@ def require_private(docker: str, images: dict[str, str], project: Path, proxy: M
 # -- a private module, its credentials as a BuildKit secret ------------------------
 
 
+@pytest.fixture
+def proxy_images(docker: str, standin_images: dict[str, str], module_proxy: ModuleProxy,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The stand-ins, with a builder that trusts the proxy's certificate (as a company's
+    builder image trusts its own CA)."""
+    context = tmp_path_factory.mktemp("builder")
+    (context / "proxy.pem").write_text(module_proxy.ca_pem)
+    (context / "Dockerfile").write_text(
+        f"FROM {standin_images['go']}\nCOPY proxy.pem /tmp/proxy.pem\n"
+        "RUN cat /tmp/proxy.pem >> /etc/ssl/certs/ca-certificates.crt && rm /tmp/proxy.pem\n"
+    )
+    tag = f"deps-builder-{secrets.token_hex(4)}:trusting"
+    docker_build(docker, context, {}, "-t", tag)
+    yield {**standin_images, "go": tag}
+    subprocess.run([docker, "image", "rm", "-f", tag], capture_output=True, check=False)
+
+
 @pytest.mark.docker
 def test_a_private_module_builds_and_verifies_with_the_secret(
-    docker: str, standin_images: dict[str, str], module_proxy: ModuleProxy, tmp_path: Path
+    docker: str, proxy_images: dict[str, str], module_proxy: ModuleProxy, tmp_path: Path
 ) -> None:
-    project = service(tmp_path, project_name="Deps private")
+    project = service(tmp_path, docker, proxy_images, project_name="Deps private")
     module = private_module(module_proxy)
-    netrc = require_private(docker, standin_images, project, module_proxy, module, tmp_path)
+    netrc = require_private(docker, proxy_images, project, module_proxy, module, tmp_path)
     inputs = {"GOPROXY": module_proxy.url, "GONOSUMDB": "example.private"}
 
     # Without the secret: the proxy refuses, and verify's one line for the build names the fix.
-    without = make(project, "verify", verify_env(standin_images, **inputs))
+    module_proxy.requests.clear()
+    without = make(project, "verify", verify_env(proxy_images, **inputs))
     assert "a private module needs credentials: set NETRC_FILE" in failed_line(without, "docker build")
     assert not any(ok for path, ok in module_proxy.requests), "nothing was authorized without the secret"
 
-    with_secret = make(project, "verify", verify_env(standin_images, NETRC_FILE=str(netrc), **inputs))
+    with_secret = make(project, "verify", verify_env(proxy_images, NETRC_FILE=str(netrc), **inputs))
     assert_verified(with_secret)
     assert any(ok and path.endswith(".zip") for path, ok in module_proxy.requests), module_proxy.requests
 
@@ -130,7 +160,7 @@ def test_a_private_module_builds_and_verifies_with_the_secret(
     (project / "main.go").write_text((project / "main.go").read_text() + "\n// A source-only change.\n")
     tag = f"deps-private-{secrets.token_hex(4)}"
     try:
-        rebuild = make(project, "docker-build", verify_env(standin_images, **inputs), f"IMAGE={tag}", "VERSION=warm")
+        rebuild = make(project, "docker-build", verify_env(proxy_images, **inputs), f"IMAGE={tag}", "VERSION=warm")
         assert rebuild.returncode == 0, rebuild.stdout + rebuild.stderr
         assert module_proxy.requests == []
     finally:
@@ -171,20 +201,19 @@ def places_holding(docker: str, tag: str, needle: bytes, dest: Path) -> list[str
 @pytest.mark.docker
 @pytest.mark.parametrize("how", ["secret", "build-arg"], ids=["secret", "control-token-as-build-arg"])
 def test_the_credentials_reach_no_layer_config_or_history(
-    docker: str, standin_images: dict[str, str], module_proxy: ModuleProxy, tmp_path: Path, how: str
+    docker: str, proxy_images: dict[str, str], module_proxy: ModuleProxy, tmp_path: Path, how: str
 ) -> None:
     """The final image and the build stage (the layers the build cache keeps for the
     image), read whole. Control: the same token in a build arg is found."""
-    project = service(tmp_path, project_name=f"Deps leak {how}")
+    project = service(tmp_path, docker, proxy_images, project_name=f"Deps leak {how}")
     module = private_module(module_proxy)
-    netrc = require_private(docker, standin_images, project, module_proxy, module, tmp_path)
+    netrc = require_private(docker, proxy_images, project, module_proxy, module, tmp_path)
     token = module_proxy.netrc.split()[-1]
-    host = module_proxy.url.removeprefix("http://")
     if how == "secret":
         args, options = {"GOPROXY": module_proxy.url}, ["--secret", f"id=netrc,src={netrc}"]
     else:  # a common mistake: the credentials in the proxy URL, which Go accepts
-        args, options = {"GOPROXY": f"http://ci:{token}@{host}"}, []
-    args = {**args, "GONOSUMDB": "example.private", "GO_IMAGE": standin_images["go"]}
+        args, options = {"GOPROXY": f"https://ci:{token}@{module_proxy.host}"}, []
+    args = {**args, "GONOSUMDB": "example.private", "GO_IMAGE": proxy_images["go"]}
     name = f"deps-leak-{secrets.token_hex(4)}"
     tags = [f"{name}:image", f"{name}:build"]
     try:
@@ -205,7 +234,7 @@ def test_the_credentials_reach_no_layer_config_or_history(
 
 @pytest.mark.docker
 def test_a_local_replace_module_verifies(docker: str, standin_images: dict[str, str], tmp_path: Path) -> None:
-    project = service(tmp_path, project_name="Deps local")
+    project = service(tmp_path, docker, standin_images, project_name="Deps local")
     greet = project / "libs" / "greet"
     greet.mkdir(parents=True)
     (greet / "go.mod").write_text("module example.com/greet\n\ngo 1.22\n")
@@ -221,22 +250,22 @@ def test_a_local_replace_module_verifies(docker: str, standin_images: dict[str, 
 
 @pytest.mark.docker
 def test_a_vendored_service_verifies_without_fetching(
-    docker: str, standin_images: dict[str, str], module_proxy: ModuleProxy, tmp_path: Path
+    docker: str, proxy_images: dict[str, str], module_proxy: ModuleProxy, tmp_path: Path
 ) -> None:
     """vendor/ is used as it is: GOPROXY=off, no credentials. Its code need not be
     gofmt-clean: it is another module's, as written."""
-    project = service(tmp_path, project_name="Deps vendored")
+    project = service(tmp_path, docker, proxy_images, project_name="Deps vendored")
     module = private_module(module_proxy, gofmt_clean=False)
-    require_private(docker, standin_images, project, module_proxy, module, tmp_path, ["go", "mod", "vendor"])
+    require_private(docker, proxy_images, project, module_proxy, module, tmp_path, ["go", "mod", "vendor"])
     assert (project / "vendor" / "modules.txt").is_file()
     module_proxy.requests.clear()
-    assert_verified(make(project, "verify", verify_env(standin_images, GOPROXY="off")))
+    assert_verified(make(project, "verify", verify_env(proxy_images, GOPROXY="off")))
     assert module_proxy.requests == []
 
 
 @pytest.mark.docker
 def test_a_public_module_through_the_go_module_proxy(docker: str, standin_images: dict[str, str], tmp_path: Path) -> None:
-    project = service(tmp_path, project_name="Deps public")
+    project = service(tmp_path, docker, standin_images, project_name="Deps public")
     use_module(project, PUBLIC_MODULE, "uuid", "NewString")
     go_in_builder(docker, standin_images["go"], project, ["go", "get", f"{PUBLIC_MODULE}@{PUBLIC_VERSION}"], {})
     assert f"{PUBLIC_MODULE} {PUBLIC_VERSION}" in (project / "go.mod").read_text()
@@ -251,7 +280,7 @@ def test_a_public_module_through_the_go_module_proxy(docker: str, standin_images
 def test_a_go_line_newer_than_the_builder_fails_with_the_fix(
     docker: str, standin_images: dict[str, str], tmp_path: Path, go_line: str
 ) -> None:
-    project = service(tmp_path, project_name=f"Deps go {go_line}")
+    project = service(tmp_path, docker, standin_images, project_name=f"Deps go {go_line}")
     if go_line == "raised":  # as a dependency's `go get` would raise it
         go_mod = project / "go.mod"
         go_mod.write_text(re.sub(r"(?m)^go .*$", "go 1.99", go_mod.read_text()))
@@ -298,7 +327,7 @@ def test_copier_update_moves_every_place_of_the_go_version(tmp_path: Path) -> No
 @pytest.mark.parametrize("target", ["docker-build", "docker-push", "docker-buildx"])
 def test_every_image_target_takes_the_build_inputs(tmp_path: Path, target: str) -> None:
     """`make -n`: the commands make would run, with the same inputs `make verify` takes."""
-    project = service(tmp_path, runtime_base="distroless")
+    project = copier_generate(tmp_path / "service", {"app_kind": "cli", "runtime_base": "distroless"})
     netrc = tmp_path / "netrc"
     netrc.write_text("machine example.invalid login x password y\n")
     env = {"GO_IMAGE": "mirror.example/golang:1.27-alpine", "RUNTIME_IMAGE": "mirror.example/static:nonroot",
@@ -319,7 +348,7 @@ def test_every_image_target_takes_the_build_inputs(tmp_path: Path, target: str) 
 
 @pytest.mark.docker
 def test_docker_run_after_verify_builds_first(docker: str, standin_images: dict[str, str], tmp_path: Path) -> None:
-    project = service(tmp_path, project_name="Deps run")
+    project = service(tmp_path, docker, standin_images, project_name="Deps run")
     env = verify_env(standin_images)
     assert_verified(make(project, "verify", env))
     tag = f"deps-run-{secrets.token_hex(4)}"
