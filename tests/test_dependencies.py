@@ -221,6 +221,8 @@ def test_the_credentials_reach_no_layer_config_or_history(
         docker_build(docker, project, args, *options, "--target", "build", "-t", tags[1])
         assert any(ok for _, ok in module_proxy.requests), "the build fetched the module with the token"
         found = [place for tag in tags for place in places_holding(docker, tag, token.encode(), tmp_path)]
+        # The reading sees the layers' files: the build stage's go.sum names the module.
+        assert any(place.endswith("src/go.sum") for place in places_holding(docker, tags[1], module.encode(), tmp_path))
     finally:
         subprocess.run([docker, "image", "rm", "-f", *tags], capture_output=True, check=False)
     if how == "secret":
@@ -235,13 +237,13 @@ def test_the_credentials_reach_no_layer_config_or_history(
 @pytest.mark.docker
 def test_a_local_replace_module_verifies(docker: str, standin_images: dict[str, str], tmp_path: Path) -> None:
     project = service(tmp_path, docker, standin_images, project_name="Deps local")
-    greet = project / "libs" / "greet"
-    greet.mkdir(parents=True)
-    (greet / "go.mod").write_text("module example.com/greet\n\ngo 1.22\n")
-    (greet / "greet.go").write_text('// Package greet greets.\npackage greet\n\n// Hello greets.\nfunc Hello() string { return "hi" }\n')
+    lib = project / "libs" / "hello"
+    lib.mkdir(parents=True)
+    (lib / "go.mod").write_text("module example.com/hello\n\ngo 1.22\n")
+    (lib / "hello.go").write_text('// Package hello says hello.\npackage hello\n\n// Hello says hello.\nfunc Hello() string { return "hi" }\n')
     with (project / "go.mod").open("a") as go_mod:
-        go_mod.write("\nrequire example.com/greet v0.0.0\n\nreplace example.com/greet => ./libs/greet\n")
-    use_module(project, "example.com/greet", "greet", "Hello")
+        go_mod.write("\nrequire example.com/hello v0.0.0\n\nreplace example.com/hello => ./libs/hello\n")
+    use_module(project, "example.com/hello", "hello", "Hello")
     # As the .dockerignore's comment says: a line for the folder, among the admitted ones.
     ignore = project / ".dockerignore"
     ignore.write_text(ignore.read_text().replace("!vendor/\n", "!vendor/\n!libs/\n", 1))

@@ -211,23 +211,23 @@ docker_build() {
 }
 
 # build_failure OUT [OTHER]: the failing step's own lines, or one line naming the fix
-# when the client cannot use BuildKit. A modules step's `dependencies:` line comes
-# first, read from OTHER too: the image build and the checks share that step, and
-# BuildKit prints its output in only one of them.
+# when the client cannot use BuildKit. The image build and the checks share their
+# first steps, and BuildKit prints a shared step's output in only one of them: the
+# lines come from OUT, else from OTHER. A modules step's `dependencies:` line, which
+# names the fix, comes first.
 build_failure() {
-    local step='^#[0-9]+ [0-9]+\.[0-9]+ '
+    local step='^#[0-9]+ [0-9]+\.[0-9]+ ' out=$1
     if grep -q "buildx component is missing" "$1"; then
         echo "BuildKit is enabled but the buildx component is missing: install the buildx plugin" \
             "(docker-buildx-plugin), or set DOCKER to a client that has one"
-    elif grep -Eqs "${step}dependencies: " "$@"; then
-        grep -Ehs "${step}dependencies: " "$@" | sed -E 's/^#[0-9]+ [0-9.]+ //' | tail -n 1
-        # then what Go said, from the first output that holds the step
-        grep -El "${step}dependencies: " "$@" 2>/dev/null | head -n 1 | xargs grep -Eh "$step" |
-            grep -Ev "${step}dependencies: " | sed -E 's/^#[0-9]+ [0-9.]+ //' | tail -n 14
-    elif grep -Eq "$step" "$1"; then
-        grep -E "$step" "$1" | sed -E 's/^#[0-9]+ [0-9.]+ //' | tail -n 15
+        return
+    fi
+    grep -Eq "$step" "$out" || { [ -n "${2:-}" ] && grep -Eqs "$step" "$2" && out=$2; }
+    if grep -Eq "$step" "$out"; then
+        grep -E "${step}dependencies: " "$out" | sed -E 's/^#[0-9]+ [0-9.]+ //' | tail -n 1
+        grep -E "$step" "$out" | grep -Ev "${step}dependencies: " | sed -E 's/^#[0-9]+ [0-9.]+ //' | tail -n 15
     else
-        tail -n 15 "$1"
+        tail -n 15 "$out"
     fi
 }
 
@@ -252,7 +252,7 @@ finish_checks() {
     local status=$?
     CHECKS=""
     if [ "$status" -eq 0 ]; then report ok "go checks" "$CHECKS_START" "gofmt, go vet, go test (scripts/go-checks.sh, the Dockerfile's test stage)"
-    else report FAIL "go checks" "$CHECKS_START" "$(build_failure "$WORK/checks.out")"; fi
+    else report FAIL "go checks" "$CHECKS_START" "$(build_failure "$WORK/checks.out" "$WORK/build.out")"; fi
 }
 
 inspect() { "$DOCKER" image inspect --format "$1" "$IMAGE"; }
