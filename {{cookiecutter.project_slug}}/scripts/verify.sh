@@ -30,6 +30,7 @@
 #   GOPROXY, GOPRIVATE, GONOSUMDB  where modules come from (docs: dependencies)
 #   USER_GOFLAGS              GOFLAGS added after the template's (default: GOFLAGS)
 #   NETRC_FILE                a netrc file for private modules, a BuildKit secret
+#   NETRC_CONTENT             or its text (a CI secret), kept in this run's temporary folder
 #   DOCKER_BUILD_ARGS         more `docker build` flags
 #   VERIFY_DOCKER_NETWORK=host  build on the host network (automatic when the engine has no bridge)
 # Exit status: 0 passed (skips allowed unless strict), 1 a step failed or was
@@ -186,6 +187,9 @@ build_args() {
     done
     [ -n "$goflags" ] && BUILD+=(--build-arg "GOFLAGS=$goflags")
     # The credentials as a secret: mounted for the go steps only, never in a layer or the history.
+    if [ -z "${NETRC_FILE:-}" ] && [ -n "${NETRC_CONTENT:-}" ]; then
+        (umask 077 && printf '%s\n' "$NETRC_CONTENT" >"$WORK/netrc") && NETRC_FILE=$WORK/netrc
+    fi
     if [ -n "${NETRC_FILE:-}" ]; then
         if [ -f "$NETRC_FILE" ]; then BUILD+=(--secret "id=netrc,src=$NETRC_FILE")
         else echo "verify: NETRC_FILE=$NETRC_FILE is not a file: building without module credentials"; fi
