@@ -250,16 +250,6 @@ def docker_build(docker: str, context: Path, args: dict[str, str], *options: str
     run([*argv, "."], cwd=context, timeout=timeout, env={"DOCKER_BUILDKIT": "1"})
 
 
-# Lines a test wants in the run's closing summary (say, how many Hypothesis cases ran):
-# written while a test runs, output capture would swallow them.
-SUMMARY_LINES = pytest.StashKey[list[str]]()
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    for line in config.stash.get(SUMMARY_LINES, []):
-        terminalreporter.write_line(line)
-
-
 # -- Go modules ---------------------------------------------------------------
 
 
@@ -359,3 +349,14 @@ def module_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModulePro
     proxy = ModuleProxy("ci", f"token-{secrets.token_hex(12)}", tmp_path_factory.mktemp("module-proxy"))
     yield proxy
     proxy.close()
+
+
+# Lines a test wants in the run's closing summary (say, how many Hypothesis cases ran):
+# written while a test runs, output capture would swallow them.
+SUMMARY_LINES = pytest.StashKey[list[str]]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    for line in config.stash.get(SUMMARY_LINES, []):
+        terminalreporter.write_line(line)
+
