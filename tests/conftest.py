@@ -359,4 +359,3 @@ SUMMARY_LINES = pytest.StashKey[list[str]]()
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     for line in config.stash.get(SUMMARY_LINES, []):
         terminalreporter.write_line(line)
-
