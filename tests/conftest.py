@@ -293,6 +293,107 @@ def docker_build(docker: str, context: Path, args: dict[str, str], *options: str
     run([*argv, "."], cwd=context, timeout=timeout, env={"DOCKER_BUILDKIT": "1"})
 
 
+# -- Go modules ---------------------------------------------------------------
+
+
+class ModuleProxy:
+    """A Go module proxy on loopback (the GOPROXY protocol: $module/@v/list, .info, .mod,
+    .zip), serving modules a test makes, to basic-auth requests only. It records each
+    request's path and whether it was authorized. HTTPS, with a certificate of its own
+    (`ca_pem`, to trust): Go sends netrc credentials over HTTPS only."""
+
+    def __init__(self, user: str, password: str, cert_dir: Path) -> None:
+        import base64
+        import http.server
+        import ssl
+        import threading
+
+        self.modules: dict[str, dict[str, dict[str, str]]] = {}  # path -> version -> files
+        self.requests: list[tuple[str, bool]] = []
+        expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                authorized = self.headers.get("Authorization") == expected
+                proxy.requests.append((self.path, authorized))
+                if not authorized:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="modules"')
+                    self.end_headers()
+                    return
+                body = proxy.answer(self.path)
+                self.send_response(404 if body is None else 200)
+                self.end_headers()
+                self.wfile.write(body or b"not found\n")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        cert, key = cert_dir / "proxy.pem", cert_dir / "proxy.key"
+        run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+             "-keyout", str(key), "-out", str(cert)], cwd=cert_dir, timeout=60)
+        self.ca_pem = cert.read_text()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"https://{self.host}"
+        # Go looks credentials up by host and port.
+        self.netrc = f"machine {self.host} login {user} password {password}\n"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def add(self, path: str, version: str, files: dict[str, str]) -> None:
+        """Serve module `path` (lowercase: no case-encoding) at `version` with these files (go.mod among them)."""
+        assert path == path.lower() and "go.mod" in files
+        self.modules.setdefault(path, {})[version] = files
+
+    def answer(self, url_path: str) -> bytes | None:
+        import io
+        import json
+        import zipfile
+
+        module, sep, rest = url_path.lstrip("/").partition("/@v/")
+        versions = self.modules.get(module)
+        if not sep or versions is None:
+            return None
+        if rest == "list":
+            return "".join(f"{v}\n" for v in versions).encode()
+        version, _, kind = rest.rpartition(".")
+        files = versions.get(version)
+        if files is None:
+            return None
+        if kind == "info":
+            return json.dumps({"Version": version, "Time": "2026-01-01T00:00:00Z"}).encode()
+        if kind == "mod":
+            return files["go.mod"].encode()
+        if kind == "zip":
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as archive:
+                for name, text in sorted(files.items()):
+                    archive.writestr(f"{module}@{version}/{name}", text)
+            return buffer.getvalue()
+        return None
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def module_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleProxy]:
+    """An authenticated module proxy on loopback; its password and certificate are fresh per test."""
+    import secrets
+
+    need("openssl", "makes the module proxy's certificate")
+    proxy = ModuleProxy("ci", f"token-{secrets.token_hex(12)}", tmp_path_factory.mktemp("module-proxy"))
+    yield proxy
+    proxy.close()
+
+
 # Lines a test wants in the run's closing summary (say, how many Hypothesis cases ran):
 # written while a test runs, output capture would swallow them.
 SUMMARY_LINES = pytest.StashKey[list[str]]()

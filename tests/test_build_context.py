@@ -23,6 +23,9 @@ PLANTED = [
     "cmd/tool/main.go",
     "pkg/api/api.go",
     "testdata/golden.json",
+    "vendor/modules.txt",
+    "vendor/example.com/greet/greet.go",
+    "libs/greet/go.mod",  # a local module: the team admits its folder (the comment says how)
     "notes.txt",
     "docs/design.md",
     "tools/gen.go",  # a .go file below a folder the allowlist does not name
@@ -36,8 +39,8 @@ PLANTED = [
 # The claim, in the words every description uses (README.md, docs/index.md,
 # docs/security.md, the Dockerfile's comment above COPY . .): the top-level go.mod,
 # go.sum and .go files (tests too), scripts/go-checks.sh, and the folders cmd/,
-# internal/, pkg/ and testdata/ whole; never secrets (the denylist), .git or editor files.
-WHOLE_FOLDERS = ("cmd/", "internal/", "pkg/", "testdata/")
+# internal/, pkg/, testdata/ and vendor/ whole; never secrets (the denylist), .git or editor files.
+WHOLE_FOLDERS = ("cmd/", "internal/", "pkg/", "testdata/", "vendor/")
 SECRET = re.compile(r"(^|/)(\.git|\.env(\..*)?|.*\.key|.*\.pem)(/|$)")
 
 
@@ -94,7 +97,7 @@ DESCRIPTIONS = {
     "docs/security.md": "`.dockerignore` is an allowlist",
     "{{cookiecutter.project_slug}}/Dockerfile": "# .dockerignore admits",
 }
-NAMED = ["go.mod", "go.sum", ".go", "scripts/go-checks.sh", "cmd/", "internal/", "pkg/", "testdata/"]
+NAMED = ["go.mod", "go.sum", ".go", "scripts/go-checks.sh", "cmd/", "internal/", "pkg/", "testdata/", "vendor/"]
 STALE = ["only go.mod, go.sum and .go files", "only Go sources", "`*_test.go` goes again", "only go.mod, go.sum, .go files"]
 
 

@@ -73,8 +73,8 @@ def test_dockerfile_follows_the_answers(answers: dict[str, Any], tmp_path: Path)
     assert re.search(r'^ENTRYPOINT \["/usr/local/bin/[a-z0-9-]+"\]$', dockerfile, re.M), "ENTRYPOINT must be exec form"
     # The Makefile and the Dockerfile build, vet and test with one set of Go settings.
     makefile = (project / "Makefile").read_text()
-    assert f'ENV CGO_ENABLED=0 GOFLAGS="{st.go_flags(answers)}"' in dockerfile
-    assert f"export GOFLAGS := {st.go_flags(answers)}" in makefile and "export CGO_ENABLED := 0" in makefile
+    assert f'ENV CGO_ENABLED=0 GOFLAGS="{st.go_flags(answers)} ${{GOFLAGS}}"' in dockerfile
+    assert f"TEMPLATE_GOFLAGS := {st.go_flags(answers)}" in makefile and "export CGO_ENABLED := 0" in makefile
     # -X targets the platform package under the module path the answers file records.
     ldflags = st.go_ldflags(yaml.safe_load((project / ".copier-answers.yml").read_text()))
     assert f'go build -ldflags "{ldflags}"' in dockerfile

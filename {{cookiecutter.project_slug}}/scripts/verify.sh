@@ -28,6 +28,10 @@
 #   VERIFY=off                skip the verification (one line says so), as at creation
 #   DOCKER                    the docker client (default: docker)
 #   GO_IMAGE, RUNTIME_IMAGE   other base images (a mirror, an offline stand-in)
+#   GOPROXY, GOPRIVATE, GONOSUMDB  where modules come from (docs: dependencies)
+#   USER_GOFLAGS              GOFLAGS added after the template's (default: GOFLAGS)
+#   NETRC_FILE                a netrc file for private modules, a BuildKit secret
+#   NETRC_CONTENT             or its text (a CI secret), kept in this run's temporary folder
 #   DOCKER_BUILD_ARGS         more `docker build` flags
 #   VERIFY_DOCKER_NETWORK=host  build on the host network (automatic when the engine has no bridge)
 # Exit status: 0 passed (skips allowed unless strict), 1 a step failed or was
@@ -182,6 +186,19 @@ build_args() {
     BUILD=(build --progress=plain --build-arg "VERSION=${VERSION:-verify}" --build-arg "COMMIT=${COMMIT:-verify}")
     [ -n "${GO_IMAGE:-}" ] && BUILD+=(--build-arg "GO_IMAGE=$GO_IMAGE")
     [ -n "${RUNTIME_IMAGE:-}" ] && BUILD+=(--build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE")
+    local name goflags=${USER_GOFLAGS-${GOFLAGS:-}}
+    for name in GOPROXY GOPRIVATE GONOSUMDB; do
+        [ -n "${!name:-}" ] && BUILD+=(--build-arg "$name=${!name}")
+    done
+    [ -n "$goflags" ] && BUILD+=(--build-arg "GOFLAGS=$goflags")
+    # The credentials as a secret: mounted for the go steps only, never in a layer or the history.
+    if [ -z "${NETRC_FILE:-}" ] && [ -n "${NETRC_CONTENT:-}" ]; then
+        (umask 077 && printf '%s\n' "$NETRC_CONTENT" >"$WORK/netrc") && NETRC_FILE=$WORK/netrc
+    fi
+    if [ -n "${NETRC_FILE:-}" ]; then
+        if [ -f "$NETRC_FILE" ]; then BUILD+=(--secret "id=netrc,src=$NETRC_FILE")
+        else echo "verify: NETRC_FILE=$NETRC_FILE is not a file: building without module credentials"; fi
+    fi
     # Without a bridge network (dockerd --bridge=none) BuildKit's RUN steps need the host's.
     if [ "${VERIFY_DOCKER_NETWORK:-}" = host ] ||
         { [ -z "${VERIFY_DOCKER_NETWORK:-}" ] && ! "$DOCKER" network inspect bridge >/dev/null 2>&1; }; then
@@ -202,23 +219,31 @@ docker_build() {
     BUILD_PID=$!
 }
 
-# build_failure OUT: the failing step's own lines, or one line naming the fix when
-# the client cannot use BuildKit.
+# build_failure OUT [OTHER]: the failing step's own lines, or one line naming the fix
+# when the client cannot use BuildKit. The image build and the checks share their
+# first steps, and BuildKit prints a shared step's output in only one of them: the
+# lines come from OUT, else from OTHER. A modules step's `dependencies:` line, which
+# names the fix, comes first.
 build_failure() {
+    local step='^#[0-9]+ [0-9]+\.[0-9]+ ' out=$1
     if grep -q "buildx component is missing" "$1"; then
         echo "BuildKit is enabled but the buildx component is missing: install the buildx plugin" \
             "(docker-buildx-plugin), or set DOCKER to a client that has one"
-    elif grep -Eq '^#[0-9]+ [0-9]+\.[0-9]+ ' "$1"; then
-        grep -E '^#[0-9]+ [0-9]+\.[0-9]+ ' "$1" | sed -E 's/^#[0-9]+ [0-9.]+ //' | tail -n 15
+        return
+    fi
+    grep -Eq "$step" "$out" || { [ -n "${2:-}" ] && grep -Eqs "$step" "$2" && out=$2; }
+    if grep -Eq "$step" "$out"; then
+        grep -E "${step}dependencies: " "$out" | sed -E 's/^#[0-9]+ [0-9.]+ //' | tail -n 1
+        grep -E "$step" "$out" | grep -Ev "${step}dependencies: " | sed -E 's/^#[0-9]+ [0-9.]+ //' | tail -n 15
     else
-        tail -n 15 "$1"
+        tail -n 15 "$out"
     fi
 }
 
 image_build() {
     docker_build "$WORK/build.out" -t "$IMAGE" .
     CHILD=$BUILD_PID
-    wait "$CHILD" || { CHILD=""; build_failure "$WORK/build.out"; return 1; }
+    wait "$CHILD" || { CHILD=""; build_failure "$WORK/build.out" "$WORK/checks.out"; return 1; }
     CHILD=""
     echo "$IMAGE"
 }
@@ -236,7 +261,7 @@ finish_checks() {
     local status=$?
     CHECKS=""
     if [ "$status" -eq 0 ]; then report ok "go checks" "$CHECKS_START" "gofmt, go vet, go test (scripts/go-checks.sh, the Dockerfile's test stage)"
-    else report FAIL "go checks" "$CHECKS_START" "$(build_failure "$WORK/checks.out")"; fi
+    else report FAIL "go checks" "$CHECKS_START" "$(build_failure "$WORK/checks.out" "$WORK/build.out")"; fi
 }
 
 inspect() { "$DOCKER" image inspect --format "$1" "$IMAGE"; }
