@@ -572,4 +572,4 @@ def test_the_hello_world_answers_what_the_service_answers():
     hello = (ROOT / "benchmarks" / "hello" / "main.go").read_text()
     main_go = (ROOT / "{{cookiecutter.project_slug}}" / "main.go").read_text()
     assert 'w.Write([]byte("Hello from hello-service\\n"))' in hello
-    assert 'w.Write([]byte("Hello from " + platform.Name + "\\n"))' in main_go
+    assert 'w.Write([]byte("Hello from {{ c.project_slug }}\\n"))' in main_go
