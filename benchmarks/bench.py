@@ -657,6 +657,11 @@ NOTES = [
     "between variants measured in turn, not with other machines or runs. The load is in the environment section.",
     "RSS: VmRSS of the container's main process (/proc/PID/status), after 1000 sequential GET / over one keep-alive "
     "connection. UPX-packed binaries unpack into anonymous memory, which shows up here.",
+    "Throughput (`--only-throughput`): processes on this machine, not containers, so the image and the storage "
+    "driver play no part: ours is `make build` of a generated service (the image's flags), the others are the seed "
+    "article's hello world (benchmarks/hello/main.go, answering the service's greeting) built as each Dockerfile "
+    "builds its program; seed-herman and docker-init build it with the same command, so they differ only by the "
+    "run's noise. ours-log-off is ours with LOG_LEVEL=warn, to show what the access log costs.",
 ]
 
 
