@@ -661,7 +661,9 @@ NOTES = [
     "driver play no part: ours is `make build` of a generated service (the image's flags), the others are the seed "
     "article's hello world (benchmarks/hello/main.go, answering the service's greeting) built as each Dockerfile "
     "builds its program; seed-herman and docker-init build it with the same command, so they differ only by the "
-    "run's noise. ours-log-off is ours with LOG_LEVEL=warn, to show what the access log costs.",
+    "run's noise. ours-log-off is ours with LOG_LEVEL=warn, to show what the access log costs. The hello-world "
+    "builds are near-identical binaries: their spread within one run is the measurement's noise on this shared "
+    "machine (2 cores, other jobs running), and a ratio inside that spread reads as equal.",
 ]
 
 
