@@ -657,6 +657,13 @@ NOTES = [
     "between variants measured in turn, not with other machines or runs. The load is in the environment section.",
     "RSS: VmRSS of the container's main process (/proc/PID/status), after 1000 sequential GET / over one keep-alive "
     "connection. UPX-packed binaries unpack into anonymous memory, which shows up here.",
+    "Throughput (`--only-throughput`): processes on this machine, not containers, so the image and the storage "
+    "driver play no part: ours is `make build` of a generated service (the image's flags), the others are the seed "
+    "article's hello world (benchmarks/hello/main.go, answering the service's greeting) built as each Dockerfile "
+    "builds its program; seed-herman and docker-init build it with the same command, so they differ only by the "
+    "run's noise. ours-log-off is ours with LOG_LEVEL=warn, to show what the access log costs. The hello-world "
+    "builds are near-identical binaries: their spread within one run is the measurement's noise on this shared "
+    "machine (2 cores, other jobs running), and a ratio inside that spread reads as equal.",
 ]
 
 
@@ -687,7 +694,8 @@ def render(results: dict[str, Any], chart: bool = True) -> None:
 
 
 def all_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    return results.get("targets", []) + results.get("verification", {}).get("targets", [])
+    return (results.get("targets", []) + results.get("verification", {}).get("targets", [])
+            + results.get("throughput", {}).get("targets", []))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -705,6 +713,11 @@ def main(argv: list[str] | None = None) -> int:
                              "with --merge)")
     parser.add_argument("--verification-pairs", type=int, default=3, metavar="N",
                         help="warm pairs (make verify, docker build) per repeat (default 3)")
+    parser.add_argument("--only-throughput", action="store_true",
+                        help="measure only requests/s and p99 (wrk); everything else in the results file is kept")
+    parser.add_argument("--throughput-pairs", type=int, default=5, metavar="N",
+                        help="rounds of the throughput servers, each once per round (default 5)")
+    parser.add_argument("--throughput-seconds", type=int, default=5, metavar="S", help="wrk's run length (default 5)")
     args = parser.parse_args(argv)
 
     if args.render_only:
@@ -721,6 +734,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--only-verification measures no variant: not with --only or --skip-verification")
     if args.only_verification:
         return verification_only(args)
+    if args.only_throughput:
+        return throughput_only(args)
 
     variants = select(all_variants(), args.only)
     missing = [image for image in sorted({i for v in variants for i in v.build_args.values()})
@@ -799,6 +814,120 @@ def main(argv: list[str] | None = None) -> int:
     for target in all_targets(results):
         print(f"bench: {target['status']:4}  {target['claim']}: {target['detail']}")
     print(f"bench: wrote {args.results}, {DOCS_PAGE.relative_to(ROOT)}, {DOCS_CHART.relative_to(ROOT)}")
+    return 0
+
+
+# -- throughput: requests/s and p99 -------------------------------------------------
+
+HELLO_DIR = HERE / "hello"
+WRK_CONNECTIONS = 32
+SERVER_CPU, LOAD_CPU = 0, 1
+WRK_LATENCY_RE = re.compile(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+WRK_RPS_RE = re.compile(r"^Requests/sec:\s+([\d.]+)\s*$", re.M)
+
+
+def parse_wrk(output: str) -> dict[str, float]:
+    """Requests/s and the 99th percentile latency in ms from `wrk --latency` output."""
+    rps, p99 = WRK_RPS_RE.search(output), WRK_LATENCY_RE.search(output)
+    if not rps or not p99:
+        raise ValueError(f"wrk printed no Requests/sec or 99% line: {output[-500:]}")
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    return {"rps": float(rps.group(1)), "p99_ms": float(p99.group(1)) * scale}
+
+
+def go_build(source: Path, output: Path, env: dict[str, str], *flags: str) -> Path:
+    subprocess.run(["go", "build", *flags, "-o", str(output), "."], cwd=source, check=True, timeout=600,
+                   env={**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "", **env})
+    return output
+
+
+def throughput_servers(work: Path) -> list[dict[str, Any]]:
+    """The servers measured: ours as `make build` builds it, and the seed's hello world
+    built as each seed Dockerfile (and docker-init's) builds its program, on this machine."""
+    project = generate_ours(work / "throughput", {})
+    subprocess.run(["make", "build"], cwd=project, check=True, timeout=600, capture_output=True,
+                   env={**os.environ, "GOTOOLCHAIN": "local"})
+    ours = project / "bin" / "hello-service"
+    hello = work / "hello"
+    shutil.copytree(HELLO_DIR, hello)
+    (hello / "go.mod").write_text(seed_go_mod(re.search(r"^go (\S+)", (project / "go.mod").read_text(), re.M)[1]))
+    same_flags = subprocess.run(["make", "-s", "-f", "-", "flags"], cwd=project, check=True, text=True, capture_output=True,
+                                input="include Makefile\nflags:\n\t@echo $(GOFLAGS)\n").stdout.split()
+    return [
+        {"name": "ours", "title": "the generated service (default answers), access log on", "argv": [str(ours)],
+         "env": {"SHUTDOWN_DELAY": "0"}},
+        {"name": "ours-log-off", "title": "the same binary, LOG_LEVEL=warn (no access log)", "argv": [str(ours)],
+         "env": {"SHUTDOWN_DELAY": "0", "LOG_LEVEL": "warn"}},
+        {"name": "seed-same-flags", "title": "the seed's hello world, built with the template's flags",
+         "argv": [str(go_build(hello, work / "hello-same", {"CGO_ENABLED": "0"}, *same_flags, "-ldflags", "-s -w"))],
+         "env": {}},
+        {"name": "seed-herman", "title": "the seed's hello world, `CGO_ENABLED=0 go build` (seed-herman-scratch)",
+         "argv": [str(go_build(hello, work / "hello-herman", {"CGO_ENABLED": "0"}))], "env": {}},
+        {"name": "seed-minimal", "title": "its `-ldflags \"-s -w\"` build (seed-minimal-upx, before UPX)",
+         "argv": [str(go_build(hello, work / "hello-minimal", {"CGO_ENABLED": "0"}, "-ldflags", "-s -w"))], "env": {}},
+        {"name": "docker-init", "title": "docker-init's `CGO_ENABLED=0 go build -o /bin/server .`",
+         "argv": [str(go_build(hello, work / "hello-init", {"CGO_ENABLED": "0"}))], "env": {}},
+    ]
+
+
+def measure_throughput_once(server: dict[str, Any], seconds: int) -> dict[str, Any]:
+    port = free_port()
+    proc = subprocess.Popen(["taskset", "-c", str(SERVER_CPU), *server["argv"]], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**os.environ, **server["env"], "PORT": str(port)})
+    try:
+        deadline = time.monotonic() + 30
+        while get_status(port) != 200:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                return {"error": "the server did not answer within 30 s"}
+            time.sleep(0.05)
+        out = subprocess.run(["taskset", "-c", str(LOAD_CPU), "wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s",
+                              "--latency", f"http://127.0.0.1:{port}/"], capture_output=True, text=True,
+                             timeout=seconds + 60)
+        return parse_wrk(out.stdout)
+    except (ValueError, subprocess.SubprocessError) as exc:
+        return {"error": str(exc)[-500:]}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def measure_throughput(pairs: int, seconds: int) -> dict[str, Any]:
+    """Every server once per round, in turn (the order rotating), `pairs` rounds."""
+    for tool in ("wrk", "taskset", "go", "make"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"bench: {tool} not found (apt-get install -y wrk for wrk)")
+    with tempfile.TemporaryDirectory(prefix="mgs-throughput-") as tmp:
+        servers = throughput_servers(Path(tmp))
+        for server in servers:
+            server["runs"] = []
+        for round_ in range(pairs):
+            shift = round_ % len(servers)
+            for server in servers[shift:] + servers[:shift]:
+                run = measure_throughput_once(server, seconds)
+                server["runs"].append(run)
+                print(f"bench: throughput [{round_ + 1}/{pairs}] {server['name']}: {json.dumps(run)}", flush=True)
+    uname = os.uname()
+    return {
+        "environment": {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "pairs": pairs,
+                        "seconds": seconds, "connections": WRK_CONNECTIONS, "server_cpu": SERVER_CPU,
+                        "load_cpu": LOAD_CPU, "machine": f"{uname.sysname} {uname.release}, {os.cpu_count()} CPUs, "
+                        f"load average {os.getloadavg()[0]:.2f} at the end (shared with other jobs)"},
+        "servers": [{k: v for k, v in s.items() if k not in ("argv", "env")} for s in servers],
+    }
+
+
+def throughput_only(args: argparse.Namespace) -> int:
+    """--only-throughput: measure requests/s and p99, keep everything else in the results file."""
+    results = json.loads(args.results.read_text()) if args.results.exists() else {
+        "environment": {}, "reference": report.REFERENCE, "variants": [], "official_images": {}, "notes": NOTES}
+    results["throughput"] = measure_throughput(args.throughput_pairs, args.throughput_seconds)
+    render(results, chart=False)
+    args.results.write_text(json.dumps(results, indent=2) + "\n")
+    for target in results["throughput"]["targets"]:
+        print(f"bench: {target['status']:4}  {target['claim']}: {target['detail']}")
     return 0
 
 

@@ -61,7 +61,73 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     results["targets"] = evaluate_targets(results)
     if results.get("verification"):
         summarize_verification(results["verification"])
+    if results.get("throughput"):
+        summarize_throughput(results["throughput"])
     return results
+
+
+# -- throughput: requests/s and p99 of the running service ------------------------
+
+THROUGHPUT_REFERENCE = "seed-same-flags"  # the seed's bare hello world, built with the template's flags
+THROUGHPUT_OURS = "ours"  # the generated service, access log on (LOG_LEVEL=info)
+RPS_MIN = 0.9  # ours / the bare hello world
+P99_MAX = 1.5
+
+
+def summarize_throughput(throughput: dict[str, Any]) -> dict[str, Any]:
+    """Medians per server, ratios against the bare hello world, and the two targets; in place."""
+    servers = throughput.get("servers", [])
+    for server in servers:
+        runs = [r for r in server.get("runs", []) if "error" not in r]
+        server["median"] = {m: median(r.get(m) for r in runs) for m in ("rps", "p99_ms")}
+    by_name = {s["name"]: s for s in servers}
+    reference = by_name.get(THROUGHPUT_REFERENCE, {}).get("median", {})
+    for server in servers:
+        server["ratio"] = {m: ratio(server["median"][m], reference.get(m)) for m in ("rps", "p99_ms")}
+    ours = by_name.get(THROUGHPUT_OURS, {}).get("ratio", {})
+    throughput["targets"] = [
+        _target("rps", f"requests/s with the access log on, at least {RPS_MIN:g}x the seed's bare net/http hello world",
+                ours.get("rps"), RPS_MIN, operator.ge,
+                lambda: f"{by_name[THROUGHPUT_OURS]['median']['rps']:,.0f} / {reference['rps']:,.0f} requests/s "
+                        f"= {ours['rps']:.2f}x",
+                lambda: "the middleware and the log cost more per request than the target allows"),
+        _target("p99", f"p99 latency at most {P99_MAX:g}x the bare hello world's", ours.get("p99_ms"), P99_MAX,
+                operator.le,
+                lambda: f"{by_name[THROUGHPUT_OURS]['median']['p99_ms']:.2f} / {reference['p99_ms']:.2f} ms "
+                        f"= {ours['p99_ms']:.2f}x",
+                lambda: "the slowest requests wait longer than the target allows"),
+    ]
+    return throughput
+
+
+def render_throughput(throughput: Mapping[str, Any]) -> list[str]:
+    """The page's section on the cost per request: targets, then requests/s and p99 per server."""
+    env = throughput.get("environment", {})
+    lines = [
+        "## Throughput: the cost per request",
+        "",
+        f"Each server answers `GET /` on loopback to wrk ({env.get('connections', '?')} connections, "
+        f"{env.get('seconds', '?')} s per run), the server pinned to CPU {env.get('server_cpu', '?')} and wrk to "
+        f"CPU {env.get('load_cpu', '?')} (taskset); **{env.get('pairs', '?')}** rounds, each server once per round "
+        "in turn, so drift in the machine's load spreads over all. Medians; ratios against "
+        f"**{THROUGHPUT_REFERENCE}**. Higher requests/s and lower p99 are better.",
+        "",
+        "| Target | Status | Measured |",
+        "| --- | --- | --- |",
+    ]
+    lines += _target_rows(throughput.get("targets", []))
+    lines += ["", "| Server | What it is | Requests/s | p99 |", "| --- | --- | ---: | ---: |"]
+    for server in throughput.get("servers", []):
+        m, r = server.get("median", {}), server.get("ratio", {})
+        rps = "n/a" if m.get("rps") is None else f"{m['rps']:,.0f}"
+        p99 = "n/a" if m.get("p99_ms") is None else f"{m['p99_ms']:.2f} ms"
+        if server["name"] != THROUGHPUT_REFERENCE:
+            rps += f" ({fmt_ratio(r.get('rps'))})"
+            p99 += f" ({fmt_ratio(r.get('p99_ms'))})"
+        name = f"**{server['name']}**" if server["name"] == THROUGHPUT_OURS else server["name"]
+        lines.append(f"| {name} | {_escape(server.get('title', ''))} | {rps} | {p99} |")
+    lines += ["", f"Machine: {env.get('machine', 'not recorded')}."]
+    return lines
 
 
 def _variant(results: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -447,6 +513,8 @@ def render_markdown(results: Mapping[str, Any], chart_path: str = "img/benchmark
     ]
     if results.get("verification"):
         lines += [""] + render_verification(results["verification"])
+    if results.get("throughput"):
+        lines += [""] + render_throughput(results["throughput"])
     lines += [
         "",
         "## Variants",

@@ -511,3 +511,65 @@ def test_only_verification_measures_no_variant():
         with pytest.raises(SystemExit) as exc:
             bench.main(argv)
         assert exc.value.code == 2
+
+
+# -- throughput: requests/s and p99 --------------------------------------------------
+
+WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:4000/
+  1 threads and 32 connections
+  Latency Distribution
+     50%    1.20ms
+     75%    1.90ms
+     90%  812.00us
+     99%   12.50ms
+  70000 requests in 5.00s, 9.00MB read
+Requests/sec:  14000.25
+Transfer/sec:      1.80MB
+"""
+
+
+def test_parse_wrk_reads_requests_per_second_and_p99_in_ms():
+    assert bench.parse_wrk(WRK_OUTPUT) == {"rps": 14000.25, "p99_ms": 12.5}
+    assert bench.parse_wrk(WRK_OUTPUT.replace("12.50ms", "900.00us"))["p99_ms"] == pytest.approx(0.9)
+    assert bench.parse_wrk(WRK_OUTPUT.replace("12.50ms", "1.50s"))["p99_ms"] == 1500.0
+    with pytest.raises(ValueError):
+        bench.parse_wrk("unable to connect to 127.0.0.1:4000 Connection refused")
+
+
+def throughput(ours_rps, ours_p99, seed_rps=10000.0, seed_p99=10.0):
+    servers = [
+        {"name": "ours", "title": "ours", "runs": [{"rps": ours_rps, "p99_ms": ours_p99}, {"error": "did not answer"}]},
+        {"name": "seed-same-flags", "title": "seed", "runs": [{"rps": seed_rps - 100, "p99_ms": seed_p99},
+                                                               {"rps": seed_rps + 100, "p99_ms": seed_p99}]},
+    ]
+    return {"environment": {"pairs": 2, "seconds": 5, "connections": 32, "server_cpu": 0, "load_cpu": 1},
+            "servers": servers}
+
+
+@pytest.mark.parametrize("ours_rps, ours_p99, statuses", [(9500.0, 14.0, ["PASS", "PASS"]),
+                                                          (8000.0, 16.0, ["FAIL", "FAIL"])],
+                         ids=["meets", "control-misses"])
+def test_throughput_targets_are_the_ratio_against_the_bare_hello_world(ours_rps, ours_p99, statuses):
+    t = report.summarize_throughput(throughput(ours_rps, ours_p99))
+    assert [target["status"] for target in t["targets"]] == statuses
+    assert t["servers"][0]["ratio"]["rps"] == pytest.approx(ours_rps / 10000.0)
+    assert all(target["why_not"] for target in t["targets"] if target["status"] == "FAIL")
+
+
+def test_throughput_not_measured_is_na_and_the_page_shows_the_section():
+    empty = report.summarize_throughput({"environment": {}, "servers": []})
+    assert [t["status"] for t in empty["targets"]] == ["n/a", "n/a"]
+    page = report.render_markdown(report.summarize(results(throughput=throughput(9500.0, 14.0))))
+    section = page.split("## Throughput: the cost per request")[1].split("\n## ")[0]
+    assert "| **ours** | ours | 9,500 (0.95x) | 14.00 ms (1.40x) |" in section
+    assert "| seed-same-flags | seed | 10,000 | 10.00 ms |" in section
+    assert "at least 0.9x" in section and "at most 1.5x" in section
+    assert "## Throughput" not in report.render_markdown(report.summarize(results()))
+
+
+def test_the_hello_world_answers_what_the_service_answers():
+    """Same response body: the bare server's greeting is the generated service's (default slug)."""
+    hello = (ROOT / "benchmarks" / "hello" / "main.go").read_text()
+    main_go = (ROOT / "{{cookiecutter.project_slug}}" / "main.go").read_text()
+    assert 'w.Write([]byte("Hello from hello-service\\n"))' in hello
+    assert 'w.Write([]byte("Hello from {{ c.project_slug }}\\n"))' in main_go

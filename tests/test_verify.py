@@ -426,11 +426,13 @@ def test_standin_tags_in_the_script_match_the_fixtures() -> None:
         assert f"={tag}\n" in script, f"scripts/standin-images.sh does not build {tag}"
 
 
-def without_the_probe(main_go: str) -> str:
-    """main.go as a release before the -healthcheck probe wrote it for healthcheck=false."""
-    text, flags = re.subn(r"^\thealthcheck := flag\.Bool\(.*\n", "", main_go, flags=re.M)
+def without_the_probe(source: str) -> str:
+    """The server's flags as a release before the -healthcheck probe wrote them for
+    healthcheck=false (then in main.go, which a service made then still has; now in
+    internal/platform/server.go)."""
+    text, flags = re.subn(r"^\thealthcheck := flags?\.Bool\(.*\n", "", source, flags=re.M)
     text, blocks = re.subn(r"^\tif \*healthcheck \{\n(?:.*\n)*?\t\}\n", "", text, flags=re.M)
-    assert flags == blocks == 1, "main.go's probe changed shape: update this test"
+    assert flags == blocks == 1, "the probe changed shape: update this test"
     return text
 
 
@@ -444,8 +446,8 @@ def test_an_older_main_go_without_the_probe_still_gets_a_smoke_run(
     and the image fails, as it would in production."""
     slug = f"oldmain-{uuid.uuid4().hex[:6]}"
     project = copier_generate(tmp_path / "service", {"project_name": slug, "healthcheck": healthcheck})
-    main_go = project / "main.go"
-    main_go.write_text(without_the_probe(main_go.read_text()))
+    server_go = project / "internal" / "platform" / "server.go"
+    server_go.write_text(without_the_probe(server_go.read_text()))
     committed(project)
     proc = make_verify(project, docker_env(docker, standin_images))
     steps = step_lines(proc.stdout)

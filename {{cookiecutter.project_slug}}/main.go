@@ -28,7 +28,7 @@ func routes() http.Handler {
 
 func hello(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("Hello from " + platform.Name + "\n"))
+	w.Write([]byte("Hello from {{ c.project_slug }}\n"))
 }
 {% else %}
 // Command {{ c.project_slug }} is a command-line tool: {{ c.description }}.
