@@ -219,19 +219,54 @@ image_build() {
 }
 
 # The checks run beside the image build: BuildKit builds the stages they share
-# once, and the image steps below run while the tests do.
+# once, and the image steps below run while the tests do. The test stage's one
+# output is the list of packages it tested, written here as a file: no image.
 start_checks() {
     CHECKS_START=$(now)
-    docker_build "$WORK/checks.out" --target test .
+    docker_build "$WORK/checks.out" --target tested --output "type=local,dest=$WORK/tested" .
     CHECKS=$BUILD_PID
 }
 
+# test_packages: the import paths of this repository's packages that have tests, as
+# `go test ./...` finds them (no testdata, vendor, _ or . folders, no nested modules),
+# from git's files in a git repository (tracked, and new files not ignored), else the
+# file tree. No Go needed.
+test_packages() {
+    local module
+    module=$(awk '$1 == "module" { gsub(/"/, "", $2); print $2; exit }' go.mod)
+    if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        git ls-files -co --exclude-standard -- '*_test.go' '*go.mod'
+    else
+        find . -name .git -prune -o -type f \( -name '*_test.go' -o -name go.mod \) -print
+    fi | awk -v module="$module" '
+        { sub(/^\.\//, ""); dir = $0; if (!sub(/\/[^\/]*$/, "", dir)) dir = "" }
+        /(^|\/)go\.mod$/ { if (dir != "") nested[dir]; next }
+        /_test\.go$/ && ("/" dir "/") !~ /\/(testdata|vendor|[._][^\/]*)\// { tests[dir] }
+        END {
+            for (dir in tests) {
+                for (root in nested) if (index(dir "/", root "/") == 1) { dir = ""; break }
+                if (dir != "") print module "/" dir
+            }
+            if ("" in tests) print module
+        }' | LC_ALL=C sort -u
+}
+
 finish_checks() {
+    local status untested
     wait "$CHECKS"
-    local status=$?
+    status=$?
     CHECKS=""
-    if [ "$status" -eq 0 ]; then report ok "go checks" "$CHECKS_START" "gofmt, go vet, go test (scripts/go-checks.sh, the Dockerfile's test stage)"
-    else report FAIL "go checks" "$CHECKS_START" "$(build_failure "$WORK/checks.out")"; fi
+    if [ "$status" -ne 0 ]; then
+        report FAIL "go checks" "$CHECKS_START" "$(build_failure "$WORK/checks.out")"
+        return
+    fi
+    # Proof the tests ran: every package here with tests was tested in the build context.
+    untested=$(LC_ALL=C sort -u "$WORK/tested/tested-packages" | LC_ALL=C comm -23 <(test_packages) -)
+    if [ -n "$untested" ]; then
+        report FAIL "go checks" "$CHECKS_START" "$(printf '%s\n' "the test stage did not test these packages, which have _test.go files here: the build context lacks their tests (a .dockerignore line such as \`**/*_test.go\`?)" "$untested")"
+        return
+    fi
+    report ok "go checks" "$CHECKS_START" "gofmt, go vet, go test: $(grep -c . "$WORK/tested/tested-packages") packages with tests, all tested (scripts/go-checks.sh, the Dockerfile's test stage)"
 }
 
 inspect() { "$DOCKER" image inspect --format "$1" "$IMAGE"; }
