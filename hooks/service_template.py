@@ -82,6 +82,7 @@ TEMPLATE_OWNED: dict[str, Callable[[Mapping[str, Any]], bool]] = {
     ".gitlab-ci.yml": _ci_is("gitlab"),
     "scripts/verify.sh": _always,
     "scripts/go-checks.sh": _always,
+    ".golangci.yml": _always,
     "scripts/template-update.sh": _always,
 }
 # - The team's files: written once, at creation, and never overwritten by an update

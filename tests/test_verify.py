@@ -118,10 +118,11 @@ def test_missing_go_and_docker_are_skipped_with_install_hints(service: Path, tmp
     proc = run_hook(service, {**env, "VERIFY": "on"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert step_lines(proc.stdout) == {name: "skip" for name in (
-        "go checks", "static build", "docker build", "image size", "non-root user", "static binary", "smoke run")}, proc.stdout
+        "go checks", "lint", "static build", "docker build", "image size", "non-root user", "static binary",
+        "smoke run")}, proc.stdout
     assert "install Go from https://go.dev/dl/" in proc.stdout
     assert "install Docker (https://docs.docker.com/engine/install/)" in proc.stdout
-    assert "0 ok, 0 failed, 7 skipped: NOT verified: nothing could be checked here" in proc.stdout
+    assert "0 ok, 0 failed, 8 skipped: NOT verified: nothing could be checked here" in proc.stdout
     assert "the project is kept" in proc.stdout, "VERIFY=on keeps the project, and says it is not verified"
 
     strict = run_hook(service, {**env, "VERIFY": "strict"})
@@ -136,7 +137,7 @@ def test_without_docker_the_host_runs_the_makefile_checks_with_the_image_setting
     proc = make_verify(service, {"PATH": path, "DOCKER": "/nonexistent/docker", "VERIFY": "on"}, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     steps = step_lines(proc.stdout)
-    assert [steps[name] for name in ("go checks", "static build")] == ["ok"] * 2, proc.stdout
+    assert [steps[name] for name in ("go checks", "lint", "static build")] == ["ok"] * 3, proc.stdout
     assert steps["docker build"] == "skip"
     assert "no dynamic loader" in proc.stdout
     # The same GOFLAGS and CGO_ENABLED as the Dockerfile, so vet, test and build share one cache.
@@ -324,7 +325,7 @@ def test_a_full_run_needs_no_go_and_leaves_no_containers_or_images(
     proc = make_verify(project, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert step_lines(proc.stdout) == {name: "ok" for name in (
-        "docker build", "image size", "non-root user", "static binary", "smoke run", "upx", "go checks")}, proc.stdout
+        "docker build", "image size", "non-root user", "static binary", "smoke run", "upx", "go checks", "lint")}, proc.stdout
     assert verify_leftovers(docker, slug, before) == []
     assert run(["git", "status", "--porcelain"], cwd=project).stdout == "", "the verification changed the project"
 
@@ -516,7 +517,7 @@ def test_strict_copier_copy_with_standin_images_passes_end_to_end(
         copier.run_copy(str(ROOT), str(dst), data={"project_name": slug}, defaults=True, unsafe=True,
                         vcs_ref="HEAD", quiet=True)
     out = capfd.readouterr().out
-    assert "6 ok, 0 failed, 0 skipped: verified" in out, out
+    assert "7 ok, 0 failed, 0 skipped: verified" in out, out
     assert out.count("verify: [ ok ] smoke run") == 1, "each step is printed once"
     assert verify_leftovers(docker, slug, before) == []
     assert (dst / "main.go").exists()

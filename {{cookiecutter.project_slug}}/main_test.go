@@ -114,7 +114,7 @@ func TestPanicIsA500(t *testing.T) {
 	s := &server{logger: slog.New(slog.NewJSONHandler(&logs, nil))}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
-	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
 	ts := httptest.NewServer(s.everyRequest(mux))
 	defer ts.Close()
 
@@ -190,7 +190,7 @@ func TestGracefulShutdown(t *testing.T) {
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(started)
 		time.Sleep(100 * time.Millisecond)
-		io.WriteString(w, "done")
+		_, _ = io.WriteString(w, "done")
 	})
 	signals := make(chan os.Signal, 2)
 	url, served := startServing(t, quietServer(), handler, signals)

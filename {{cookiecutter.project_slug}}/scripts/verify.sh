@@ -6,7 +6,9 @@
 #
 # With a Docker engine everything runs in Docker (no Go needed on this machine):
 #   docker build   the image
-#   go checks      docker build --target test, beside it: scripts/go-checks.sh (gofmt, go vet, go test)
+#   go checks      docker build --target tested, beside it: scripts/go-checks.sh (gofmt, go vet,
+#                  go test), and every package here with tests was tested
+#   lint           docker build --target linted, beside it too: golangci-lint with .golangci.yml
 #   image size     from the image config
 #   non-root user  the image's USER is {{ c.run_as_uid }}:{{ c.run_as_uid }}, as answered (never root)
 #   static binary  the image's binary asks for no dynamic loader (runs without libc)
@@ -20,7 +22,7 @@
 {% if uses_upx(c) %}
 #   upx            the binary is UPX-packed and starts with a 400 kB environment
 {% endif %}
-# Without Docker: `make check build` on this machine (the same GOFLAGS and
+# Without Docker: `make check lint build` on this machine (the same GOFLAGS and
 # CGO_ENABLED=0 as the image) and a static-binary check; the image steps are skipped.
 #
 # Environment:
@@ -47,7 +49,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/verify-$SLUG.XXXXXX") || exit 1
 RUN_ID=$SLUG-$$-$(printf '%s' "${WORK##*.}" | tr '[:upper:]' '[:lower:]')
 IMAGE=verify-$RUN_ID:latest
 CONTAINERS="" COUNT=0
-CHILD="" CHECKS=""
+CHILD="" CHECKS="" LINT=""
 MADE=no  # yes once this run may have made containers or images
 OK=0 FAILED=0 SKIPPED=0
 
@@ -112,8 +114,8 @@ remove_made() {
 
 stop_children() {
     local pid
-    for pid in $CHILD $CHECKS; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-    CHILD="" CHECKS=""
+    for pid in $CHILD $CHECKS $LINT; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+    CHILD="" CHECKS="" LINT="" LINT=""
 }
 
 cleanup() {  # on every exit
@@ -225,6 +227,16 @@ start_checks() {
     CHECKS_START=$(now)
     docker_build "$WORK/checks.out" --target tested --output "type=local,dest=$WORK/tested" .
     CHECKS=$BUILD_PID
+    docker_build "$WORK/lint.out" --target linted --output "type=local,dest=$WORK/linted" .
+    LINT=$BUILD_PID
+}
+
+finish_lint() {
+    wait "$LINT"
+    local status=$?
+    LINT=""
+    if [ "$status" -eq 0 ]; then report ok "lint" "$CHECKS_START" "golangci-lint with .golangci.yml: no issues (the Dockerfile's lint stage)"
+    else report FAIL "lint" "$CHECKS_START" "$(build_failure "$WORK/lint.out")"; fi
 }
 
 # test_packages: the import paths of this repository's packages that have tests, as
@@ -412,12 +424,14 @@ if reason=$(docker_engine); then
     fi
     remove_made
     finish_checks
+    finish_lint
 else
     if command -v go >/dev/null 2>&1 && command -v make >/dev/null 2>&1; then
         step "go checks" host_target check
+        step "lint" host_target lint
         step "static build" host_build
     else
-        skip_all "needs Go and make on PATH, or Docker: install Go from https://go.dev/dl/" "go checks" "static build"
+        skip_all "needs Go and make on PATH, or Docker: install Go from https://go.dev/dl/" "go checks" "lint" "static build"
     fi
     skip_all "$reason: install Docker (https://docs.docker.com/engine/install/) and start its engine" "${IMAGE_STEPS[@]}"
 fi
