@@ -560,3 +560,24 @@ def test_an_older_main_go_without_the_probe_still_gets_a_smoke_run(
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert steps["smoke run"] == "ok" and "wget /healthz from" in proc.stdout, proc.stdout
     assert verify_leftovers(docker, slug, before) == []
+
+
+@pytest.mark.docker
+def test_a_base_image_that_cannot_be_pulled_gets_one_line_naming_the_way_out(tmp_path: Path, docker: str) -> None:
+    """A registry that does not answer (on loopback: nothing listens on port 9): each failed
+    step is one line naming the image and the way out, not BuildKit's log."""
+    image = "127.0.0.1:9/golang:1.27-alpine"
+    project = committed(copier_generate(tmp_path / "service", {}))
+    proc = make_verify(project, {"DOCKER": docker, "VERIFY_DOCKER_NETWORK": "host", "GO_IMAGE": image})
+    assert proc.returncode != 0
+    failures = [line for line in proc.stdout.splitlines() if line.startswith("verify: [FAIL]")]
+    wanted = (f"the base image {image} (connection refused) could not be pulled: set GO_IMAGE or RUNTIME_IMAGE "
+              "to a mirror's or a local image (docs/offline.md)")
+    assert failures and all(line.endswith(wanted) for line in failures), proc.stdout
+    assert not [line for line in proc.stdout.splitlines() if line.startswith("verify:        ")], \
+        "one line each, no BuildKit log below it"
+    # The control: the log that line replaces, as BuildKit prints it.
+    raw = subprocess.run([docker, "build", "--progress=plain", "--network", "host", "--build-arg", f"GO_IMAGE={image}",
+                          "."], cwd=project, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "DOCKER_BUILDKIT": "1"})
+    assert raw.returncode != 0 and "load metadata for" in raw.stderr and "docs/offline.md" not in raw.stderr

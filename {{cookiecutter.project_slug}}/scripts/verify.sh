@@ -199,10 +199,17 @@ docker_build() {
     BUILD_PID=$!
 }
 
-# build_failure OUT: the failing step's own lines, or one line naming the fix when
-# the client cannot use BuildKit.
+# build_failure OUT: the failing step's own lines, or one line naming the fix when a
+# base image cannot be pulled or the client cannot use BuildKit.
 build_failure() {
-    if grep -q "buildx component is missing" "$1"; then
+    local pull
+    # A base image that cannot be pulled: BuildKit's "load metadata for IMAGE" failed.
+    pull=$(awk '/^#[0-9]+ \[internal\] load metadata for / { image[$1] = $NF }
+        /^#[0-9]+ ERROR: / && ($1 in image) { n = split($0, part, ": "); print image[$1] " (" part[n] ")"; exit }' "$1")
+    if [ -n "$pull" ]; then
+        echo "the base image $pull could not be pulled: set GO_IMAGE or RUNTIME_IMAGE to a mirror's" \
+            "or a local image (docs/offline.md)"
+    elif grep -q "buildx component is missing" "$1"; then
         echo "BuildKit is enabled but the buildx component is missing: install the buildx plugin" \
             "(docker-buildx-plugin), or set DOCKER to a client that has one"
     elif grep -Eq '^#[0-9]+ [0-9]+\.[0-9]+ ' "$1"; then
