@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -248,6 +249,17 @@ def docker_build(docker: str, context: Path, args: dict[str, str], *options: str
     for name, value in args.items():
         argv += ["--build-arg", f"{name}={value}"]
     run([*argv, "."], cwd=context, timeout=timeout, env={"DOCKER_BUILDKIT": "1"})
+
+
+def _sigterm_unwinds(signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM (CI's timeout, `kill`) stops the session as Ctrl-C does: the test is
+    interrupted and every fixture's teardown still runs, so the images and containers the
+    fixtures made are removed. By default SIGTERM would end Python with no teardown."""
+    signal.signal(signal.SIGTERM, _sigterm_unwinds)
 
 
 # Lines a test wants in the run's closing summary (say, how many Hypothesis cases ran):
