@@ -52,6 +52,7 @@ CONTAINERS="" COUNT=0
 CHILD="" CHECKS="" LINT=""
 MADE=no  # yes once this run may have made containers or images
 OK=0 FAILED=0 SKIPPED=0
+RESULT=""  # the steps as JSON members, for the result line
 
 cd "$(dirname "$0")/.." || exit 1
 
@@ -67,6 +68,16 @@ report() {
     printf 'verify: [%s] %-14s %6ss  %s\n' "$label" "$2" "$seconds" "${4%%$'\n'*}"
     case $4 in *$'\n'*) printf '%s\n' "${4#*$'\n'}" | sed 's/^/verify:        /' ;; esac
     case $1 in ok) OK=$((OK + 1)) ;; FAIL) FAILED=$((FAILED + 1)) ;; skip) SKIPPED=$((SKIPPED + 1)) ;; esac
+    RESULT+="${RESULT:+,}\"$2\":{\"status\":\"$1\",\"seconds\":$seconds}"
+}
+
+# finish STATUS LINE: the closing line, then the same result as one JSON line for
+# tools (the benchmark reads it): {"exit":0,"mode":"on","ok":7,...,"steps":{...}}.
+finish() {
+    echo "verify: $2"
+    printf 'verify-result: {"exit":%d,"mode":"%s","ok":%d,"failed":%d,"skipped":%d,"steps":{%s}}\n' \
+        "$1" "$MODE" "$OK" "$FAILED" "$SKIPPED" "$RESULT"
+    exit "$1"
 }
 
 # step NAME COMMAND...: run one check in this shell (it may remember containers to
@@ -445,15 +456,8 @@ fi
 
 COUNTS="$OK ok, $FAILED failed, $SKIPPED skipped"
 if [ "$FAILED" -gt 0 ] || { [ "$MODE" = strict ] && [ "$SKIPPED" -gt 0 ]; }; then
-    echo "verify: $COUNTS: NOT verified (VERIFY=$MODE)"
-    exit 1
+    finish 1 "$COUNTS: NOT verified (VERIFY=$MODE)"
 fi
-if [ "$OK" -eq 0 ]; then
-    echo "verify: $COUNTS: NOT verified: nothing could be checked here (above: what to install)"
-    exit 1
-fi
-if [ "$SKIPPED" -gt 0 ]; then
-    echo "verify: $COUNTS: verified, except the skipped steps (VERIFY=strict fails on them)"
-    exit 0
-fi
-echo "verify: $COUNTS: verified"
+[ "$OK" -gt 0 ] || finish 1 "$COUNTS: NOT verified: nothing could be checked here (above: what to install)"
+[ "$SKIPPED" -eq 0 ] || finish 0 "$COUNTS: verified, except the skipped steps (VERIFY=strict fails on them)"
+finish 0 "$COUNTS: verified"
