@@ -40,11 +40,12 @@ demo: ## Generate a service with the defaults into build/demo and verify it (VER
 
 test: test-copier test-cookiecutter ## Run the whole test suite (both engines' sessions)
 
+# PYTEST_ARGS="tests/test_help.py -x": a path there replaces the session's default folder.
 test-copier: ## Tests of the copier engine, verification, updates, Docker builds
-	$(PY) -m pytest -p no:cookies tests --ignore=tests/cookiecutter $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:cookies $(if $(filter tests/%,$(PYTEST_ARGS)),,tests) --ignore=tests/cookiecutter $(PYTEST_ARGS)
 
 test-cookiecutter: ## Tests of the cookiecutter engine and cruft (own session: the plugins clash)
-	$(PY) -m pytest -p no:copie tests/cookiecutter $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:copie $(if $(filter tests/%,$(PYTEST_ARGS)),,tests/cookiecutter) $(PYTEST_ARGS)
 
 cookiecutter-json: ## Regenerate cookiecutter.json from copier.yml
 	$(PY) scripts/cookiecutter_json.py

@@ -199,22 +199,24 @@ def change_listening_message(source: str, marker: str) -> str:
     return _change_one_line(source, 'Logger.Info("listening"', f'Logger.Info("listening ({marker})"')
 
 
-VERIFIED_RE = re.compile(r"^verify: (\d+) ok, 0 failed, 0 skipped: verified$")
-_VERIFY_STEP_RE = re.compile(r"^verify: \[\s*(ok|FAIL|skip)\s*\] (.+?)\s+(\d+(?:\.\d+)?)s(?:\s|$)")
+RESULT_PREFIX = "verify-result: "  # scripts/verify.sh's last line: its result as JSON
 
 
 def parse_verify_output(output: str) -> dict[str, Any]:
-    """What scripts/verify.sh printed: its last line, whether that line says every step
-    passed (`verify: N ok, 0 failed, 0 skipped: verified`), and each step's seconds."""
+    """What scripts/verify.sh said, from its machine-readable last line (`verify-result: {...}`):
+    whether every step passed (exit 0, none failed or skipped), its closing line, each step's seconds."""
     lines = [line.rstrip() for line in output.splitlines() if line.strip()]
-    summary = lines[-1] if lines else ""
-    steps: dict[str, float] = {}
-    statuses: dict[str, str] = {}
-    for line in lines:
-        if match := _VERIFY_STEP_RE.match(line):
-            statuses[match.group(2)] = match.group(1)
-            steps[match.group(2)] = float(match.group(3))
-    verified = bool(VERIFIED_RE.match(summary)) and bool(steps) and set(statuses.values()) == {"ok"}
+    summary = next((line for line in reversed(lines) if line.startswith("verify: ")), "")
+    result: dict[str, Any] = {}
+    if lines and lines[-1].startswith(RESULT_PREFIX):
+        try:
+            result = json.loads(lines[-1][len(RESULT_PREFIX):])
+        except json.JSONDecodeError:
+            result = {}
+    steps = {name: float(step["seconds"]) for name, step in result.get("steps", {}).items()}
+    statuses = {step["status"] for step in result.get("steps", {}).values()}
+    verified = (result.get("exit") == 0 and result.get("failed") == 0 and result.get("skipped") == 0
+                and bool(steps) and statuses == {"ok"})
     return {"verified": verified, "summary": summary, "steps": steps}
 
 
@@ -526,10 +528,9 @@ def _not_verified(what: str, timed: Timed, parsed: dict[str, Any]) -> str | None
     if timed.returncode != 0:
         tail = " | ".join(timed.stderr.strip().splitlines()[-3:])
         return f"{what}: exit {timed.returncode}; last line {parsed['summary']!r}; stderr: {tail[-500:]}"
-    if not parsed["verified"] and VERIFIED_RE.match(parsed["summary"]):
-        return f"{what}: output ended {parsed['summary']!r}, but its step lines read {parsed['steps'] or 'none'}"
     if not parsed["verified"]:
-        return f"{what}: output ended {parsed['summary']!r}, not `verify: N ok, 0 failed, 0 skipped: verified`"
+        return (f"{what}: not every step passed (closing line {parsed['summary']!r}, steps "
+                f"{parsed['steps'] or 'none'}, from its {RESULT_PREFIX.strip()} line)")
     return None
 
 

@@ -88,6 +88,7 @@ TEMPLATE_OWNED: dict[str, Callable[[Mapping[str, Any]], bool]] = {
     ".gitlab-ci.yml": _ci_is("gitlab"),
     "scripts/verify.sh": _always,
     "scripts/go-checks.sh": _always,
+    ".golangci.yml": _always,
     "scripts/template-update.sh": _always,
     "scripts/template_updates.py": _always,
     # The service's platform: everything that is not its business (docs/production.md).

@@ -394,6 +394,17 @@ def module_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModulePro
     proxy.close()
 
 
+def _sigterm_unwinds(signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM (CI's timeout, `kill`) stops the session as Ctrl-C does: the test is
+    interrupted and every fixture's teardown still runs, so the images and containers the
+    fixtures made are removed. By default SIGTERM would end Python with no teardown."""
+    signal.signal(signal.SIGTERM, _sigterm_unwinds)
+
+
 # Lines a test wants in the run's closing summary (say, how many Hypothesis cases ran):
 # written while a test runs, output capture would swallow them.
 SUMMARY_LINES = pytest.StashKey[list[str]]()

@@ -418,54 +418,48 @@ def test_change_listening_message_changes_exactly_one_line():
 VERIFY_SH = ROOT / "{{cookiecutter.project_slug}}" / "scripts" / "verify.sh"
 
 
-def _verify_sh_line(status, name, seconds, detail):
-    """A step line as scripts/verify.sh prints it: its own now() and report(), run by bash."""
+def _verify_sh_output(steps, mode="on"):
+    """What scripts/verify.sh prints for these (status, name, seconds, detail) steps: its own
+    now() and report(), then its own closing lines, run by bash."""
     script = VERIFY_SH.read_text()
     functions = script[script.index("\nnow() "):script.index("\n}\n", script.index("\nreport() ")) + 3]
-    shell = (functions + 'start=$(awk -v n="$(now)" -v s="$3" \'BEGIN { printf "%.6f", n - s }\')\n'
-             'report "$1" "$2" "$start" "$4"\n')
-    out = subprocess.run(["bash", "-c", shell, "verify.sh", status, name, seconds, detail],
-                         capture_output=True, text=True, check=True).stdout
-    assert out.startswith("verify: [") and out.count("\n") == 1, out
-    return out.rstrip("\n")
+    closing = script[script.index('\nCOUNTS="$OK ok'):]
+    shell = [f"MODE={mode} OK=0 FAILED=0 SKIPPED=0 RESULT=", functions]
+    for step_status, name, seconds, detail in steps:
+        shell.append(f"""start=$(awk -v n="$(now)" -v s="{seconds}" 'BEGIN {{ printf "%.6f", n - s }}')""")
+        shell.append(f'report "{step_status}" "{name}" "$start" "{detail}"')
+    proc = subprocess.run(["bash", "-c", "\n".join([*shell, closing])], capture_output=True, text=True)
+    assert proc.returncode in (0, 1) and not proc.stderr, proc.stderr
+    return proc.stdout
 
 
-def test_parse_verify_output_reads_verify_sh_lines():
-    script = VERIFY_SH.read_text()
-    assert 'COUNTS="$OK ok, $FAILED failed, $SKIPPED skipped"' in script
-    assert 'echo "verify: $COUNTS: verified"' in script
-    output = "\n".join([
-        "",
-        "verify: checking hello-service in /tmp/x/svc (VERIFY=on)",
-        _verify_sh_line("ok", "docker build", "45.2", "verify-hello-service-1:latest"),
-        _verify_sh_line("ok", "non-root user", "0.1", "USER 65532:65532"),
-        _verify_sh_line("ok", "smoke run", "123.0", "/healthz answered 200"),
-        _verify_sh_line("ok", "go checks", "61.0", "gofmt, go vet, go test (the Dockerfile's test stage)"),
-        "verify: 4 ok, 0 failed, 0 skipped: verified",
-        "",
+def test_parse_verify_output_reads_verify_sh_result_line():
+    output = "verify: checking hello-service in /tmp/x/svc (VERIFY=on)\n" + _verify_sh_output([
+        ("ok", "docker build", "45.2", "verify-hello-service-1:latest"),
+        ("ok", "non-root user", "0.1", "USER 65532:65532"),
+        ("ok", "smoke run", "123.0", "/healthz answered 200"),
+        ("ok", "go checks", "61.0", "gofmt, go vet, go test (the Dockerfile's test stage)"),
     ])
+    assert output.splitlines()[-1].startswith(bench.RESULT_PREFIX)
     parsed = bench.parse_verify_output(output)
     assert parsed == {"verified": True, "summary": "verify: 4 ok, 0 failed, 0 skipped: verified",
                       "steps": {"docker build": 45.2, "non-root user": 0.1, "smoke run": 123.0, "go checks": 61.0}}
 
 
 def test_parse_verify_output_refuses_anything_short_of_verified():
-    failed = "\n".join([
-        _verify_sh_line("ok", "docker build", "3.0", "img"),
-        _verify_sh_line("FAIL", "smoke run", "30.1", "/healthz did not answer 200 within 30 s"),
-        "verify:        a detail's second line",
-        "verify: 1 ok, 1 failed, 0 skipped: NOT verified (VERIFY=on)",
-    ])
+    failed = _verify_sh_output([("ok", "docker build", "3.0", "img"), ("FAIL", "smoke run", "30.1", "no 200")])
     parsed = bench.parse_verify_output(failed)
     assert not parsed["verified"] and parsed["steps"] == {"docker build": 3.0, "smoke run": 30.1}
-    skipped = (_verify_sh_line("skip", "docker build", "0.0", "no docker")
-               + "\nverify: 0 ok, 0 failed, 1 skipped: verified\n")
+    skipped = _verify_sh_output([("skip", "docker build", "0.0", "no docker"), ("ok", "go checks", "1.0", "x")])
+    assert "verified, except the skipped steps" in skipped
     assert not bench.parse_verify_output(skipped)["verified"]  # VERIFY=on allows skips; the benchmark does not
-    assert not bench.parse_verify_output("verify: 4 ok, 0 failed, 0 skipped: verified\n")["verified"]  # no steps seen
-    later = (_verify_sh_line("ok", "docker build", "3.0", "img")
-             + "\nverify: 1 ok, 0 failed, 0 skipped: verified\nmore\n")
+    # The human lines alone, without the result line, are not read.
+    human = "\n".join(line for line in failed.splitlines() if not line.startswith(bench.RESULT_PREFIX))
+    assert bench.parse_verify_output(human.replace("1 failed", "0 failed"))["verified"] is False
+    later = _verify_sh_output([("ok", "docker build", "3.0", "img")]) + "more\n"
     assert not bench.parse_verify_output(later)["verified"]  # the output must END with it
     assert bench.parse_verify_output("") == {"verified": False, "summary": "", "steps": {}}
+    assert not bench.parse_verify_output(bench.RESULT_PREFIX + "{not json\n")["verified"]
 
 
 def test_run_timed_marks_lines_and_stops_at_the_timeout(tmp_path):
@@ -479,14 +473,14 @@ def test_run_timed_marks_lines_and_stops_at_the_timeout(tmp_path):
 
 
 def test_not_verified_says_why_in_one_line():
-    ok = bench.parse_verify_output(_verify_sh_line("ok", "docker build", "1.0", "i")
-                                   + "\nverify: 1 ok, 0 failed, 0 skipped: verified\n")
+    ok = bench.parse_verify_output(_verify_sh_output([("ok", "docker build", "1.0", "i")]))
     assert bench._not_verified("make verify", bench.Timed(1.0, 0, "", "", {}), ok) is None
     assert "exit 2" in bench._not_verified("make verify", bench.Timed(1.0, 2, "", "a\nb\n", {}), ok)
-    not_ok = bench.parse_verify_output("verify: 0 ok, 1 failed, 0 skipped: NOT verified\n")
-    assert "NOT verified" in bench._not_verified("make verify", bench.Timed(1.0, 0, "", "", {}), not_ok)
-    unread = bench.parse_verify_output("verify: [okay] x 1.0s\nverify: 1 ok, 0 failed, 0 skipped: verified\n")
-    assert "step lines read none" in bench._not_verified("make verify", bench.Timed(1.0, 0, "", "", {}), unread)
+    not_ok = bench.parse_verify_output(_verify_sh_output([("FAIL", "lint", "1.0", "x")]))
+    why = bench._not_verified("make verify", bench.Timed(1.0, 0, "", "", {}), not_ok)
+    assert "NOT verified" in why and "\n" not in why
+    unread = bench.parse_verify_output("verify: 1 ok, 0 failed, 0 skipped: verified\n")
+    assert "steps none" in bench._not_verified("make verify", bench.Timed(1.0, 0, "", "", {}), unread)
 
 
 def test_verification_env_points_at_the_standin_and_the_host_network():

@@ -38,7 +38,7 @@ PLANTED = [
 
 # The claim, in the words every description uses (README.md, docs/index.md,
 # docs/security.md, the Dockerfile's comment above COPY . .): the top-level go.mod,
-# go.sum and .go files (tests too), scripts/go-checks.sh, and the folders cmd/,
+# go.sum and .go files (tests too), scripts/go-checks.sh, .golangci.yml, and the folders cmd/,
 # internal/, pkg/, testdata/ and vendor/ whole; never secrets (the denylist), .git or editor files.
 WHOLE_FOLDERS = ("cmd/", "internal/", "pkg/", "testdata/", "vendor/")
 SECRET = re.compile(r"(^|/)(\.git|\.env(\..*)?|.*\.key|.*\.pem)(/|$)")
@@ -51,7 +51,7 @@ def claimed(path: str) -> bool:
     top_level = "/" not in path
     return (
         (top_level and (path in {"go.mod", "go.sum"} or path.endswith(".go")))
-        or path == "scripts/go-checks.sh"
+        or path in {"scripts/go-checks.sh", ".golangci.yml"}
         or path.startswith(WHOLE_FOLDERS)
     )
 
@@ -97,7 +97,7 @@ DESCRIPTIONS = {
     "docs/security.md": "`.dockerignore` is an allowlist",
     "{{cookiecutter.project_slug}}/Dockerfile": "# .dockerignore admits",
 }
-NAMED = ["go.mod", "go.sum", ".go", "scripts/go-checks.sh", "cmd/", "internal/", "pkg/", "testdata/", "vendor/"]
+NAMED = ["go.mod", "go.sum", ".go", "scripts/go-checks.sh", ".golangci.yml", "cmd/", "internal/", "pkg/", "testdata/", "vendor/"]
 STALE = ["only go.mod, go.sum and .go files", "only Go sources", "`*_test.go` goes again", "only go.mod, go.sum, .go files"]
 
 
@@ -115,4 +115,4 @@ def test_the_dockerignore_admits_what_the_claim_names() -> None:
     """The allowlist's `!` lines are the claim's entries (the listing above proves their effect)."""
     lines = (SLUG_DIR / ".dockerignore").read_text().splitlines()
     admitted = sorted(line[1:] for line in lines if line.startswith("!"))
-    assert admitted == sorted(["go.mod", "go.sum", "**/*.go", *WHOLE_FOLDERS, "scripts/go-checks.sh"])
+    assert admitted == sorted(["go.mod", "go.sum", "**/*.go", *WHOLE_FOLDERS, "scripts/go-checks.sh", ".golangci.yml"])

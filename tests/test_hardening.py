@@ -505,7 +505,8 @@ SOURCE_FILES = {
     "cmd/tool/main.go": "package main",
 }
 EXPECTED_CONTEXT = {"go.mod", "main.go", "main_test.go", "internal/greeting/greeting.go",
-                    "internal/greeting/greeting_test.go", "cmd/tool/main.go", "scripts/go-checks.sh"}
+                    "internal/greeting/greeting_test.go", "cmd/tool/main.go", "scripts/go-checks.sh",
+                    ".golangci.yml"}
 CONTEXT_LISTING_STAGE = """
 # Added by tests/test_hardening.py: export what the build stage received.
 FROM scratch AS context-listing

@@ -4,6 +4,7 @@ gofmt, go vet, go test, make help, make build (static), hadolint."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from conftest import ROOT, copier_generate, elf_is_static, need, run
 pytestmark = pytest.mark.slow
 
 MAKE_TARGETS = ("help", "build", "test", "check", "fmt", "run", "docker-build", "docker-push", "docker-buildx",
-                "docker-run", "image-size", "verify", "vulncheck", "template-update", "template-status", "clean")
+                "docker-run", "image-size", "verify", "lint", "vulncheck", "template-update", "template-status", "clean")
 
 
 @pytest.fixture(scope="session")
@@ -110,3 +111,51 @@ def test_the_services_scripts_are_shellcheck_clean(answers: dict[str, Any], tmp_
     project = copier_generate(tmp_path / "service", answers)
     scripts = [*sorted((project / "scripts").glob("*.sh")), ROOT / "scripts" / "adopt.sh"]
     run([shellcheck, "--severity=info", *map(str, scripts)], cwd=project)
+
+
+# -- golangci-lint: the real linter, at the release the Dockerfile's lint stage builds ----------
+
+
+@pytest.fixture(scope="session")
+def golangci_lint() -> str:
+    """golangci-lint on PATH (`bash .ci/run` installs it), at the Dockerfile's version."""
+    linter = need("golangci-lint", "lints every combination as the lint stage does")
+    dockerfile = (ROOT / "{{cookiecutter.project_slug}}" / "Dockerfile").read_text()
+    wanted = re.search(r"^ARG GOLANGCI_LINT_VERSION=v(\S+)$", dockerfile, re.M)
+    assert wanted, "the Dockerfile's lint stage has no GOLANGCI_LINT_VERSION"
+    version = run([linter, "version", "--short"], cwd=ROOT).stdout.strip()
+    assert version.lstrip("v") == wanted.group(1), f"golangci-lint {version} on PATH, the Dockerfile builds {wanted.group(1)}"
+    return linter
+
+
+def lint_inputs(project: Path) -> str:
+    """What golangci-lint reads: the Go files, go.mod and .golangci.yml (equal inputs, equal verdict)."""
+    files = sorted(p for p in project.rglob("*") if p.is_file() and (p.suffix == ".go" or p.name in {"go.mod", ".golangci.yml"}))
+    return "\n".join(f"{p.relative_to(project)}\n{p.read_text()}" for p in files)
+
+
+def test_every_combination_is_lint_clean(tmp_path: Path, golangci_lint: str) -> None:
+    """Every answer combination passes `golangci-lint run` with its own .golangci.yml. Many
+    combinations render the same Go code: each distinct set of inputs is linted once."""
+    distinct: dict[str, str] = {}
+    for answers in combos.combinations():
+        project = copier_generate(tmp_path / combos.case_id(answers), answers)
+        distinct.setdefault(lint_inputs(project), combos.case_id(answers))
+    failures = {}
+    for case in distinct.values():
+        proc = subprocess.run([golangci_lint, "run", "./..."], cwd=tmp_path / case, capture_output=True, text=True,
+                              timeout=600)
+        if proc.returncode != 0:
+            failures[case] = proc.stdout[-2000:] + proc.stderr[-1000:]
+    assert failures == {}, "\n".join(f"{case}:\n{out}" for case, out in failures.items())
+    assert len(distinct) > 1, "the combinations should render more than one kind of Go code"
+
+
+def test_the_lint_fails_an_ignored_error(tmp_path: Path, golangci_lint: str) -> None:
+    """The control: the same config fails code that drops an error (errcheck)."""
+    project = copier_generate(tmp_path / "service", {})
+    (project / "dropped.go").write_text(
+        'package main\n\nimport "encoding/json"\n\nfunc decode(b []byte, v any) {\n\tjson.Unmarshal(b, v)\n}\n\n'
+        "var _ = decode\n")
+    proc = subprocess.run([golangci_lint, "run", "./..."], cwd=project, capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0 and "(errcheck)" in proc.stdout, proc.stdout + proc.stderr

@@ -118,10 +118,11 @@ def test_missing_go_and_docker_are_skipped_with_install_hints(service: Path, tmp
     proc = run_hook(service, {**env, "VERIFY": "on"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert step_lines(proc.stdout) == {name: "skip" for name in (
-        "go checks", "static build", "docker build", "image size", "non-root user", "static binary", "smoke run")}, proc.stdout
+        "go checks", "lint", "static build", "docker build", "image size", "non-root user", "static binary",
+        "smoke run")}, proc.stdout
     assert "install Go from https://go.dev/dl/" in proc.stdout
     assert "install Docker (https://docs.docker.com/engine/install/)" in proc.stdout
-    assert "0 ok, 0 failed, 7 skipped: NOT verified: nothing could be checked here" in proc.stdout
+    assert "0 ok, 0 failed, 8 skipped: NOT verified: nothing could be checked here" in proc.stdout
     assert "the project is kept" in proc.stdout, "VERIFY=on keeps the project, and says it is not verified"
 
     strict = run_hook(service, {**env, "VERIFY": "strict"})
@@ -136,7 +137,7 @@ def test_without_docker_the_host_runs_the_makefile_checks_with_the_image_setting
     proc = make_verify(service, {"PATH": path, "DOCKER": "/nonexistent/docker", "VERIFY": "on"}, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     steps = step_lines(proc.stdout)
-    assert [steps[name] for name in ("go checks", "static build")] == ["ok"] * 2, proc.stdout
+    assert [steps[name] for name in ("go checks", "lint", "static build")] == ["ok"] * 3, proc.stdout
     assert steps["docker build"] == "skip"
     assert "no dynamic loader" in proc.stdout
     # The same GOFLAGS and CGO_ENABLED as the Dockerfile, so vet, test and build share one cache.
@@ -261,11 +262,30 @@ def test_the_verify_task_runs_on_copy_and_never_on_update(tmp_path: Path, capfd:
 # -- Docker: the proof itself, its controls, cleanup and interruption -------------------------
 
 
-def verify_leftovers(docker: str, slug: str) -> list[str]:
-    """Containers and images named after this slug's verification runs."""
-    containers = run([docker, "ps", "-a", "--format", "{{.Names}}"], cwd=ROOT).stdout.split()
-    images = run([docker, "images", "--format", "{{.Repository}}:{{.Tag}}"], cwd=ROOT).stdout.split()
-    return [name for name in containers + images if name.startswith(f"verify-{slug}")]
+def docker_objects(docker: str, slug: str) -> list[str]:
+    """What the engine holds of this service (its slug is unique to the test): containers
+    named after it or made from its images, images tagged with it, and dangling images
+    whose build history names it (the binary's path in `go build -o`). Other sessions
+    share the engine, so only this service's objects are counted."""
+    found = []
+    for line in run([docker, "ps", "-a", "--format", "{{.Names}} {{.Image}}"], cwd=ROOT).stdout.splitlines():
+        if slug in line:
+            found.append(f"container {line}")
+    for line in run([docker, "images", "--format", "{{.Repository}}:{{.Tag}}"], cwd=ROOT).stdout.split():
+        if slug in line:
+            found.append(f"image {line}")
+    dangling = run([docker, "images", "-q", "--no-trunc", "--filter", "dangling=true"], cwd=ROOT).stdout.split()
+    for image in dict.fromkeys(dangling):
+        history = subprocess.run([docker, "history", "--no-trunc", "--format", "{{.CreatedBy}}", image],
+                                 capture_output=True, text=True, timeout=60).stdout
+        if f"/usr/local/bin/{slug} " in history:
+            found.append(f"dangling image {image}")
+    return found
+
+
+def verify_leftovers(docker: str, slug: str, before: list[str] | None = None) -> list[str]:
+    """What a verification run left behind: this service's objects now, less those before it."""
+    return [name for name in docker_objects(docker, slug) if name not in (before or [])]
 
 
 def docker_env(docker: str, images: dict[str, str], runtime_base: str = "scratch") -> dict[str, str]:
@@ -301,11 +321,12 @@ def test_a_full_run_needs_no_go_and_leaves_no_containers_or_images(
     del env["VERIFY_DOCKER_NETWORK"]
     env["PATH"] += os.pathsep + str(Path(docker).parent)
     assert shutil.which("go", path=env["PATH"]) is None, "this run must have no Go"
+    before = docker_objects(docker, slug)
     proc = make_verify(project, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert step_lines(proc.stdout) == {name: "ok" for name in (
-        "docker build", "image size", "non-root user", "static binary", "smoke run", "upx", "go checks")}, proc.stdout
-    assert verify_leftovers(docker, slug) == []
+        "docker build", "image size", "non-root user", "static binary", "smoke run", "upx", "go checks", "lint")}, proc.stdout
+    assert verify_leftovers(docker, slug, before) == []
     assert run(["git", "status", "--porcelain"], cwd=project).stdout == "", "the verification changed the project"
 
 
@@ -334,6 +355,7 @@ def test_make_verify_fails_a_template_update_that_breaks_the_image(
         dockerfile.write_text(dockerfile.read_text() + "\n# reviewed\n")
     run([*GIT, "commit", "-qam", f"template update: {change}"], cwd=project)
 
+    before = docker_objects(docker, slug)
     proc = make_verify(project, docker_env(docker, standin_images))
     if change in BROKEN_UPDATES:
         assert proc.returncode != 0, proc.stdout
@@ -343,7 +365,7 @@ def test_make_verify_fails_a_template_update_that_breaks_the_image(
     else:
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert set(step_lines(proc.stdout).values()) == {"ok"}, proc.stdout
-    assert verify_leftovers(docker, slug) == []
+    assert verify_leftovers(docker, slug, before) == [], "a failed run leaves nothing either"
 
 
 @pytest.mark.docker
@@ -375,29 +397,109 @@ def test_a_client_without_buildkit_gets_one_line_naming_the_fix(
 
 
 @pytest.mark.docker
-def test_sigterm_mid_docker_build_still_cleans_up(tmp_path: Path, docker: str, standin_images: dict[str, str]) -> None:
+@pytest.mark.parametrize("how", ["SIGTERM-to-the-hook", "Ctrl-C-to-the-script"])
+def test_an_interrupted_run_still_cleans_up(
+    how: str, tmp_path: Path, docker: str, standin_images: dict[str, str]
+) -> None:
     # upx --best takes a minute here: the build is surely still running when the signal comes.
     slug = f"interrupt-{uuid.uuid4().hex[:6]}"
-    project = copier_generate(tmp_path / "service", {"project_name": slug, "upx": True, "upx_level": "best"})
+    project = committed(copier_generate(tmp_path / "service", {"project_name": slug, "upx": True, "upx_level": "best"}))
     env = clean_env(**docker_env(docker, standin_images), VERIFY="on")
-    argv = [sys.executable, "-u", str(VERIFY_PY), "--project", str(project)]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                            preexec_fn=default_signal_handling)
+    before = docker_objects(docker, slug)
+    if how == "SIGTERM-to-the-hook":
+        argv, sig = [sys.executable, "-u", str(VERIFY_PY), "--project", str(project)], signal.SIGTERM
+    else:  # the terminal's Ctrl-C: SIGINT to the whole foreground process group
+        argv, sig = ["bash", str(SCRIPT)], signal.SIGINT
+    proc = subprocess.Popen(argv, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            start_new_session=True, preexec_fn=default_signal_handling)
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         assert "verify: checking" in first, first
         time.sleep(5)  # into the docker build
         assert proc.poll() is None, first
-        proc.send_signal(signal.SIGTERM)
+        if sig == signal.SIGTERM:
+            proc.send_signal(sig)
+        else:
+            os.killpg(proc.pid, sig)
         rest, _ = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
     output = first + rest
     assert proc.returncode == 130, output
     assert "interrupted; the containers and images it made are removed" in output
-    assert verify_leftovers(docker, slug) == []
+    assert verify_leftovers(docker, slug, before) == []
+
+
+@pytest.mark.docker
+def test_the_leftover_count_sees_an_untagged_test_stage_image(
+    tmp_path: Path, docker: str, standin_images: dict[str, str]
+) -> None:
+    """The control for the counts above: the test stage built as verification used to build
+    it (`docker build --target test`, no tag, no --output) leaves a dangling image, and
+    the count finds it."""
+    slug = f"count-{uuid.uuid4().hex[:6]}"
+    project = copier_generate(tmp_path / "service", {"project_name": slug})
+    before = docker_objects(docker, slug)
+    proc = subprocess.run([docker, "build", "--network", "host", "--build-arg", f"GO_IMAGE={standin_images['go']}",
+                           "--target", "test", "-q", "."], cwd=project, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "DOCKER_BUILDKIT": "1"})
+    assert proc.returncode == 0, proc.stderr
+    image = proc.stdout.strip()
+    try:
+        left = verify_leftovers(docker, slug, before)
+        assert left == [f"dangling image {image}"], (left, image)
+    finally:
+        subprocess.run([docker, "image", "rm", "-f", image], capture_output=True, timeout=120)
+    assert verify_leftovers(docker, slug, before) == []
+
+
+# A package with a test that always fails: if verification says "verified", its tests never ran.
+FAILING_PACKAGE = {
+    "internal/alwaysfails/alwaysfails.go": "package alwaysfails\n",
+    "internal/alwaysfails/alwaysfails_test.go": (
+        'package alwaysfails\n\nimport "testing"\n\n'
+        'func TestAlwaysFails(t *testing.T) { t.Fatal("this test ran, and fails on purpose") }\n'),
+}
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("case", ["tests-kept-out-by-dockerignore", "control-tests-in-the-context", "control-normal-service"])
+def test_verification_proves_every_package_with_tests_was_tested(
+    case: str, tmp_path: Path, docker: str, standin_images: dict[str, str]
+) -> None:
+    """An update conflict resolved by keeping the old `**/*_test.go` line in .dockerignore:
+    the test stage then sees no tests, and go test passes on nothing. Verification compares
+    the packages it tested with the repository's and fails, naming them. Controls: the same
+    failing test in the build context fails as a test; the normal service passes."""
+    slug = f"tested-{uuid.uuid4().hex[:6]}"
+    project = copier_generate(tmp_path / "service", {"project_name": slug})
+    if case != "control-normal-service":
+        for name, text in FAILING_PACKAGE.items():
+            (project / name).parent.mkdir(parents=True, exist_ok=True)
+            (project / name).write_text(text)
+    if case == "tests-kept-out-by-dockerignore":
+        with (project / ".dockerignore").open("a") as ignore:
+            ignore.write("**/*_test.go\n")
+    committed(project)
+    before = docker_objects(docker, slug)
+    for mode in ("on", "strict"):
+        proc = make_verify(project, {**docker_env(docker, standin_images), "VERIFY": mode})
+        steps = step_lines(proc.stdout)
+        if case == "control-normal-service":
+            assert proc.returncode == 0 and set(steps.values()) == {"ok"}, proc.stdout + proc.stderr
+            assert "1 packages with tests, all tested" in proc.stdout, proc.stdout
+            continue
+        assert proc.returncode != 0 and steps["go checks"] == "FAIL", proc.stdout
+        assert "NOT verified" in proc.stdout and ": verified" not in proc.stdout
+        if case == "tests-kept-out-by-dockerignore":
+            assert "the build context lacks their tests (a .dockerignore line such as `**/*_test.go`?)" in proc.stdout
+            named = re.findall(r"^verify:\s+(github\.com/\S+)$", proc.stdout, re.M)
+            assert sorted(named) == [f"github.com/example/{slug}", f"github.com/example/{slug}/internal/alwaysfails"], proc.stdout
+        else:
+            assert "this test ran, and fails on purpose" in proc.stdout, proc.stdout
+    assert verify_leftovers(docker, slug, before) == []
 
 
 @pytest.mark.docker
@@ -410,13 +512,14 @@ def test_strict_copier_copy_with_standin_images_passes_end_to_end(
 
     dst = tmp_path / "demo"
     slug = f"demo-{uuid.uuid4().hex[:6]}"  # the defaults, but a name of its own: parallel runs never collide
+    before = docker_objects(docker, slug)
     with local.env(VERIFY="strict", **docker_env(docker, standin_images)):
         copier.run_copy(str(ROOT), str(dst), data={"project_name": slug}, defaults=True, unsafe=True,
                         vcs_ref="HEAD", quiet=True)
     out = capfd.readouterr().out
-    assert "6 ok, 0 failed, 0 skipped: verified" in out, out
+    assert "7 ok, 0 failed, 0 skipped: verified" in out, out
     assert out.count("verify: [ ok ] smoke run") == 1, "each step is printed once"
-    assert verify_leftovers(docker, slug) == []
+    assert verify_leftovers(docker, slug, before) == []
     assert (dst / "main.go").exists()
 
 
@@ -449,6 +552,7 @@ def test_an_older_main_go_without_the_probe_still_gets_a_smoke_run(
     server_go = project / "internal" / "platform" / "server.go"
     server_go.write_text(without_the_probe(server_go.read_text()))
     committed(project)
+    before = docker_objects(docker, slug)
     proc = make_verify(project, docker_env(docker, standin_images))
     steps = step_lines(proc.stdout)
     if healthcheck:
@@ -457,4 +561,25 @@ def test_an_older_main_go_without_the_probe_still_gets_a_smoke_run(
     else:
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert steps["smoke run"] == "ok" and "wget /healthz from" in proc.stdout, proc.stdout
-    assert verify_leftovers(docker, slug) == []
+    assert verify_leftovers(docker, slug, before) == []
+
+
+@pytest.mark.docker
+def test_a_base_image_that_cannot_be_pulled_gets_one_line_naming_the_way_out(tmp_path: Path, docker: str) -> None:
+    """A registry that does not answer (on loopback: nothing listens on port 9): each failed
+    step is one line naming the image and the way out, not BuildKit's log."""
+    image = "127.0.0.1:9/golang:1.27-alpine"
+    project = committed(copier_generate(tmp_path / "service", {}))
+    proc = make_verify(project, {"DOCKER": docker, "VERIFY_DOCKER_NETWORK": "host", "GO_IMAGE": image})
+    assert proc.returncode != 0
+    failures = [line for line in proc.stdout.splitlines() if line.startswith("verify: [FAIL]")]
+    wanted = (f"the base image {image} (connection refused) could not be pulled: set GO_IMAGE or RUNTIME_IMAGE "
+              "to a mirror's or a local image (docs/offline.md)")
+    assert failures and all(line.endswith(wanted) for line in failures), proc.stdout
+    assert not [line for line in proc.stdout.splitlines() if line.startswith("verify:        ")], \
+        "one line each, no BuildKit log below it"
+    # The control: the log that line replaces, as BuildKit prints it.
+    raw = subprocess.run([docker, "build", "--progress=plain", "--network", "host", "--build-arg", f"GO_IMAGE={image}",
+                          "."], cwd=project, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "DOCKER_BUILDKIT": "1"})
+    assert raw.returncode != 0 and "load metadata for" in raw.stderr and "docs/offline.md" not in raw.stderr

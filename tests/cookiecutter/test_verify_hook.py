@@ -40,10 +40,10 @@ def test_verify_on_runs_the_go_steps(
     result = bake(answers)
     out = capfd.readouterr().out
     assert result.exception is None, result.exception
-    for step in ("go checks", "static build"):
+    for step in ("go checks", "lint", "static build"):
         assert out.count(f"verify: [ ok ] {step} ") == 1, f"{step} is reported once:\n{out}"
     assert f"no `{NO_DOCKER}` client on PATH" in out
-    assert "2 ok, 0 failed, 5 skipped: verified, except the skipped steps" in out
+    assert "3 ok, 0 failed, 5 skipped: verified, except the skipped steps" in out
     # Without Docker the host runs `make build`, which writes bin/ as it always does; git ignores it.
     assert "/bin/" in (result.project_path / ".gitignore").read_text().splitlines()
 
@@ -61,5 +61,5 @@ def test_verify_strict_fails_the_generation_and_leaves_nothing(
     out = capfd.readouterr().out
     assert isinstance(result.exception, FailedHookException), result.exception
     assert "needs Go and make on PATH, or Docker: install Go from https://go.dev/dl/" in out
-    assert "0 ok, 0 failed, 7 skipped" in out
+    assert "0 ok, 0 failed, 8 skipped" in out
     assert [p for p in (tmp_path / "cookies").rglob("*") if p.is_file()] == []

@@ -6,7 +6,9 @@
 #
 # With a Docker engine everything runs in Docker (no Go needed on this machine):
 #   docker build   the image
-#   go checks      docker build --target test, beside it: scripts/go-checks.sh (gofmt, go vet, go test)
+#   go checks      docker build --target tested, beside it: scripts/go-checks.sh (gofmt, go vet,
+#                  go test), and every package here with tests was tested
+#   lint           docker build --target linted, beside it too: golangci-lint with .golangci.yml
 #   image size     from the image config
 #   non-root user  the image's USER is {{ c.run_as_uid }}:{{ c.run_as_uid }}, as answered (never root)
 #   static binary  the image's binary asks for no dynamic loader (runs without libc)
@@ -20,7 +22,7 @@
 {% if uses_upx(c) %}
 #   upx            the binary is UPX-packed and starts with a 400 kB environment
 {% endif %}
-# Without Docker: `make check build` on this machine (the same GOFLAGS and
+# Without Docker: `make check lint build` on this machine (the same GOFLAGS and
 # CGO_ENABLED=0 as the image) and a static-binary check; the image steps are skipped.
 #
 # Environment:
@@ -56,9 +58,10 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/verify-$SLUG.XXXXXX") || exit 1
 RUN_ID=$SLUG-$$-$(printf '%s' "${WORK##*.}" | tr '[:upper:]' '[:lower:]')
 IMAGE=verify-$RUN_ID:latest
 CONTAINERS="" COUNT=0
-CHILD="" CHECKS=""
+CHILD="" CHECKS="" LINT=""
 MADE=no  # yes once this run may have made containers or images
 OK=0 FAILED=0 SKIPPED=0
+RESULT=""  # the steps as JSON members, for the result line
 
 cd "$(dirname "$0")/.." || exit 1
 
@@ -74,6 +77,7 @@ report() {
     printf 'verify: [%s] %-14s %6ss  %s\n' "$label" "$2" "$seconds" "${4%%$'\n'*}"
     case $4 in *$'\n'*) printf '%s\n' "${4#*$'\n'}" | sed 's/^/verify:        /' ;; esac
     case $1 in ok) OK=$((OK + 1)) ;; FAIL) FAILED=$((FAILED + 1)) ;; skip) SKIPPED=$((SKIPPED + 1)) ;; esac
+    RESULT+="${RESULT:+,}\"$2\":{\"status\":\"$1\",\"seconds\":$seconds}"
 }
 
 # step NAME COMMAND...: run one check in this shell (it may remember containers to
@@ -121,8 +125,8 @@ remove_made() {
 
 stop_children() {
     local pid
-    for pid in $CHILD $CHECKS; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-    CHILD="" CHECKS=""
+    for pid in $CHILD $CHECKS $LINT; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+    CHILD="" CHECKS="" LINT="" LINT=""
 }
 
 cleanup() {  # on every exit
@@ -220,13 +224,20 @@ docker_build() {
 }
 
 # build_failure OUT [OTHER]: the failing step's own lines, or one line naming the fix
-# when the client cannot use BuildKit. The image build and the checks share their
-# first steps, and BuildKit prints a shared step's output in only one of them: the
-# lines come from OUT, else from OTHER. A modules step's `dependencies:` line, which
-# names the fix, comes first.
+# when a base image cannot be pulled or the client cannot use BuildKit. The image
+# build and the checks share their first steps, and BuildKit prints a shared step's
+# output in only one of them: the lines come from OUT, else from OTHER. A modules
+# step's `dependencies:` line, which names the fix, comes first.
 build_failure() {
-    local step='^#[0-9]+ [0-9]+\.[0-9]+ ' out=$1
-    if grep -q "buildx component is missing" "$1"; then
+    local step='^#[0-9]+ [0-9]+\.[0-9]+ ' out=$1 pull
+    # A base image that cannot be pulled: BuildKit's "load metadata for IMAGE" failed.
+    pull=$(awk '/^#[0-9]+ \[internal\] load metadata for / { image[$1] = $NF }
+        /^#[0-9]+ ERROR: / && ($1 in image) && !said { n = split($0, part, ": "); print image[$1] " (" part[n] ")"; said = 1 }' "$1")
+    if [ -n "$pull" ]; then
+        echo "the base image $pull could not be pulled: set GO_IMAGE or RUNTIME_IMAGE to a mirror's" \
+            "or a local image (docs/offline.md)"
+        return
+    elif grep -q "buildx component is missing" "$1"; then
         echo "BuildKit is enabled but the buildx component is missing: install the buildx plugin" \
             "(docker-buildx-plugin), or set DOCKER to a client that has one"
         return
@@ -249,19 +260,64 @@ image_build() {
 }
 
 # The checks run beside the image build: BuildKit builds the stages they share
-# once, and the image steps below run while the tests do.
+# once, and the image steps below run while the tests do. The test stage's one
+# output is the list of packages it tested, written here as a file: no image.
 start_checks() {
     CHECKS_START=$(now)
-    docker_build "$WORK/checks.out" --target test .
+    docker_build "$WORK/checks.out" --target tested --output "type=local,dest=$WORK/tested" .
     CHECKS=$BUILD_PID
+    docker_build "$WORK/lint.out" --target linted --output "type=local,dest=$WORK/linted" .
+    LINT=$BUILD_PID
+}
+
+finish_lint() {
+    wait "$LINT"
+    local status=$?
+    LINT=""
+    if [ "$status" -eq 0 ]; then report ok "lint" "$CHECKS_START" "golangci-lint with .golangci.yml: no issues (the Dockerfile's lint stage)"
+    else report FAIL "lint" "$CHECKS_START" "$(build_failure "$WORK/lint.out")"; fi
+}
+
+# test_packages: the import paths of this repository's packages that have tests, as
+# `go test ./...` finds them (no testdata, vendor, _ or . folders, no nested modules),
+# from git's files in a git repository (tracked, and new files not ignored), else the
+# file tree. No Go needed.
+test_packages() {
+    local module
+    module=$(awk '$1 == "module" { gsub(/"/, "", $2); print $2; exit }' go.mod)
+    if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        git ls-files -co --exclude-standard -- '*_test.go' '*go.mod'
+    else
+        find . -name .git -prune -o -type f \( -name '*_test.go' -o -name go.mod \) -print
+    fi | awk -v module="$module" '
+        { sub(/^\.\//, ""); dir = $0; if (!sub(/\/[^\/]*$/, "", dir)) dir = "" }
+        /(^|\/)go\.mod$/ { if (dir != "") nested[dir]; next }
+        /_test\.go$/ && ("/" dir "/") !~ /\/(testdata|vendor|[._][^\/]*)\// { tests[dir] }
+        END {
+            for (dir in tests) {
+                for (root in nested) if (index(dir "/", root "/") == 1) { dir = ""; break }
+                if (dir != "") print module "/" dir
+            }
+            if ("" in tests) print module
+        }' | LC_ALL=C sort -u
 }
 
 finish_checks() {
+    local status untested
     wait "$CHECKS"
-    local status=$?
+    status=$?
     CHECKS=""
-    if [ "$status" -eq 0 ]; then report ok "go checks" "$CHECKS_START" "gofmt, go vet, go test (scripts/go-checks.sh, the Dockerfile's test stage)"
-    else report FAIL "go checks" "$CHECKS_START" "$(build_failure "$WORK/checks.out" "$WORK/build.out")"; fi
+    if [ "$status" -ne 0 ]; then
+        report FAIL "go checks" "$CHECKS_START" "$(build_failure "$WORK/checks.out" "$WORK/build.out")"
+        return
+    fi
+    # Proof the tests ran: every package here with tests was tested in the build context.
+    untested=$(LC_ALL=C sort -u "$WORK/tested/tested-packages" | LC_ALL=C comm -23 <(test_packages) -)
+    if [ -n "$untested" ]; then
+        report FAIL "go checks" "$CHECKS_START" "$(printf '%s\n' "the test stage did not test these packages, which have _test.go files here: the build context lacks their tests (a .dockerignore line such as \`**/*_test.go\`?)" "$untested")"
+        return
+    fi
+    report ok "go checks" "$CHECKS_START" "gofmt, go vet, go test: $(grep -c . "$WORK/tested/tested-packages") packages with tests, all tested (scripts/go-checks.sh, the Dockerfile's test stage)"
 }
 
 inspect() { "$DOCKER" image inspect --format "$1" "$IMAGE"; }
@@ -407,27 +463,31 @@ if reason=$(docker_engine); then
     fi
     remove_made
     finish_checks
+    finish_lint
 else
     if command -v go >/dev/null 2>&1 && command -v make >/dev/null 2>&1; then
         step "go checks" host_target check
+        step "lint" host_target lint
         step "static build" host_build
     else
-        skip_all "needs Go and make on PATH, or Docker: install Go from https://go.dev/dl/" "go checks" "static build"
+        skip_all "needs Go and make on PATH, or Docker: install Go from https://go.dev/dl/" "go checks" "lint" "static build"
     fi
     skip_all "$reason: install Docker (https://docs.docker.com/engine/install/) and start its engine" "${IMAGE_STEPS[@]}"
 fi
 
 COUNTS="$OK ok, $FAILED failed, $SKIPPED skipped"
 if [ "$FAILED" -gt 0 ] || { [ "$MODE" = strict ] && [ "$SKIPPED" -gt 0 ]; }; then
-    echo "verify: $COUNTS: NOT verified (VERIFY=$MODE)"
-    exit 1
+    STATUS=1 CLOSING="$COUNTS: NOT verified (VERIFY=$MODE)"
+elif [ "$OK" -eq 0 ]; then
+    STATUS=1 CLOSING="$COUNTS: NOT verified: nothing could be checked here (above: what to install)"
+elif [ "$SKIPPED" -gt 0 ]; then
+    STATUS=0 CLOSING="$COUNTS: verified, except the skipped steps (VERIFY=strict fails on them)"
+else
+    STATUS=0 CLOSING="$COUNTS: verified"
 fi
-if [ "$OK" -eq 0 ]; then
-    echo "verify: $COUNTS: NOT verified: nothing could be checked here (above: what to install)"
-    exit 1
-fi
-if [ "$SKIPPED" -gt 0 ]; then
-    echo "verify: $COUNTS: verified, except the skipped steps (VERIFY=strict fails on them)"
-    exit 0
-fi
-echo "verify: $COUNTS: verified"
+echo "verify: $CLOSING"
+# The same result as one JSON line, for tools (the benchmark reads it).
+printf 'verify-result: {"exit":%d,"mode":"%s","ok":%d,"failed":%d,"skipped":%d,"steps":{ %s }}\n' \
+    "$STATUS" "$MODE" "$OK" "$FAILED" "$SKIPPED" "$RESULT"
+# The exit status: the last command's (a closing `exit` here trips shellcheck 0.11 into SC2329).
+[ "$STATUS" -eq 0 ]
