@@ -8,8 +8,10 @@ set -eu
 gofmt=${GOFMT:-$(command -v gofmt || echo "$(go env GOROOT)/bin/gofmt")}
 # vendor/ holds other modules' code as they wrote it: `go fmt ./...` skips it too.
 # (Shell builtins only: `make check` may run where PATH holds little but go.)
-unformatted=$("$gofmt" -l . | while IFS= read -r file; do
-    case $file in vendor/*) ;; *) echo "$file" ;; esac
+# gofmt runs alone first: sh has no pipefail, and a gofmt that cannot run must fail.
+listed=$("$gofmt" -l .) || { echo "gofmt failed (above): GOFMT names the one to run" >&2; exit 1; }
+unformatted=$(printf '%s\n' "$listed" | while IFS= read -r file; do
+    case $file in vendor/* | "") ;; *) echo "$file" ;; esac
 done)
 if [ -n "$unformatted" ]; then
     echo "not gofmt-clean (make fmt fixes it):" >&2
