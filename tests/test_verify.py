@@ -489,14 +489,15 @@ def test_verification_proves_every_package_with_tests_was_tested(
         steps = step_lines(proc.stdout)
         if case == "control-normal-service":
             assert proc.returncode == 0 and set(steps.values()) == {"ok"}, proc.stdout + proc.stderr
-            assert "1 packages with tests, all tested" in proc.stdout, proc.stdout
+            assert "2 packages with tests, all tested" in proc.stdout, proc.stdout
             continue
         assert proc.returncode != 0 and steps["go checks"] == "FAIL", proc.stdout
         assert "NOT verified" in proc.stdout and ": verified" not in proc.stdout
         if case == "tests-kept-out-by-dockerignore":
             assert "the build context lacks their tests (a .dockerignore line such as `**/*_test.go`?)" in proc.stdout
             named = re.findall(r"^verify:\s+(github\.com/\S+)$", proc.stdout, re.M)
-            assert sorted(named) == [f"github.com/example/{slug}", f"github.com/example/{slug}/internal/alwaysfails"], proc.stdout
+            assert sorted(named) == [f"github.com/example/{slug}", f"github.com/example/{slug}/internal/alwaysfails",
+                                    f"github.com/example/{slug}/internal/platform"], proc.stdout
         else:
             assert "this test ran, and fails on purpose" in proc.stdout, proc.stdout
     assert verify_leftovers(docker, slug, before) == []

@@ -191,7 +191,7 @@ build_args() {
     [ -n "${GO_IMAGE:-}" ] && BUILD+=(--build-arg "GO_IMAGE=$GO_IMAGE")
     [ -n "${RUNTIME_IMAGE:-}" ] && BUILD+=(--build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE")
     local name goflags=${USER_GOFLAGS-${GOFLAGS:-}}
-    for name in GOPROXY GOPRIVATE GONOSUMDB; do
+    for name in GOPROXY GOPRIVATE GONOSUMDB LINT_GOPROXY; do
         [ -n "${!name:-}" ] && BUILD+=(--build-arg "$name=${!name}")
     done
     [ -n "$goflags" ] && BUILD+=(--build-arg "GOFLAGS=$goflags")
