@@ -436,10 +436,12 @@ def template_repo(dst: Path) -> Path:
     return dst
 
 
-def path_without_docker(tmp_path: Path) -> str:
+def env_without_docker(tmp_path: Path) -> dict[str, str]:
     """PATH with copier (this venv) and go first, then every other program but docker (one
-    folder of links: /usr/bin holds docker beside git and make). verify.sh then checks
-    with go alone: VERIFY=on passes with the image steps skipped, VERIFY=strict fails."""
+    folder of links: /usr/bin holds docker beside git and make), and DOCKER naming a client
+    that PATH lacks (CI exports DOCKER=/usr/bin/docker, which would bypass PATH). verify.sh
+    then checks with go alone: VERIFY=on passes with the image steps skipped, VERIFY=strict
+    fails."""
     go = Path(need("go", "the updated service's checks run here")).resolve().parent
     bin_dir = tmp_path / "bin-without-docker"
     if not bin_dir.exists():
@@ -451,4 +453,4 @@ def path_without_docker(tmp_path: Path) -> str:
                 link = bin_dir / program.name
                 if program.name != "docker" and not link.exists() and os.access(program, os.X_OK):
                     link.symlink_to(program)
-    return os.pathsep.join([str(Path(sys.executable).parent), str(go), str(bin_dir)])
+    return {"PATH": os.pathsep.join([str(Path(sys.executable).parent), str(go), str(bin_dir)]), "DOCKER": "docker"}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import GIT_IDENTITY, ROOT, commit_all, git, path_without_docker, template_repo
+from conftest import GIT_IDENTITY, ROOT, commit_all, git, env_without_docker, template_repo
 
 copier = pytest.importorskip("copier")
 from plumbum import local  # noqa: E402  (copier's dependency)
@@ -90,10 +90,9 @@ def make_service(template: Path, dst: Path, ref: str) -> Path:
     return dst
 
 
-def run_fleet(*args: str, cwd: Path, env_path: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**GIT_IDENTITY, "PATH": env_path} if env_path else GIT_IDENTITY
+def run_fleet(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(FLEET), *args], cwd=cwd, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, **env})  # fmt: skip
+                          env={**os.environ, **GIT_IDENTITY, **(env or {})})  # fmt: skip
 
 
 def test_status_prints_one_table_for_paths_and_urls(released: Path, tmp_path: Path) -> None:
@@ -123,7 +122,7 @@ def test_update_goes_on_past_failures_and_sums_up(released: Path, tmp_path: Path
     current = make_service(released, tmp_path / "ledger", "v2.0.0")
 
     result = run_fleet("update", str(dirty), str(behind), str(tmp_path / "nowhere"), str(current), cwd=tmp_path,
-                       env_path=path_without_docker(tmp_path))  # fmt: skip
+                       env=env_without_docker(tmp_path))  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[-5:] == [
@@ -132,7 +131,7 @@ def test_update_goes_on_past_failures_and_sums_up(released: Path, tmp_path: Path
         f"FAILED  {tmp_path / 'nowhere'}: not a git checkout",
         f"ok      {current}: up to date at v2.0.0",
         "2 of 4 updated or up to date, 2 failed",
-    ]
+    ], result.stdout + result.stderr
     # The updated service: on its own branch, one commit with the job's trailers; main untouched.
     assert git(behind, "rev-parse", "--abbrev-ref", "HEAD").strip() == "template-update/v2.0.0"
     assert git(behind, "rev-list", "--count", "main..HEAD").strip() == "1"

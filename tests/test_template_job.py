@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import GIT_IDENTITY, commit_all, git, path_without_docker, run, template_repo
+from conftest import GIT_IDENTITY, commit_all, git, env_without_docker, run, template_repo
 
 copier = pytest.importorskip("copier")
 from plumbum import local  # noqa: E402  (copier's dependency)
@@ -200,7 +200,7 @@ def run_job(project: Path, forge: StubGitHub, tmp_path: Path, verify: str = "on"
         ci = {"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": REPO, "GITHUB_API_URL": forge.url}
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB_", "CI_"))}, **GIT_IDENTITY,
-        "PATH": path_without_docker(tmp_path), "DOCKER": "docker", "VERIFY": verify,
+        **env_without_docker(tmp_path), "VERIFY": verify,
         "TEMPLATE_UPDATE_TOKEN": "test-token", **ci,
     }  # fmt: skip
     return subprocess.run([sys.executable, "scripts/template_updates.py", "request"], cwd=project,
@@ -382,7 +382,7 @@ def test_a_refused_push_sends_no_request(released: Path, tmp_path: Path, forge: 
 
 def test_make_template_status_says_how_far_behind(released: Path, tmp_path: Path) -> None:
     project = checkout(service_remote(released, tmp_path), tmp_path / "svc")
-    env = {"PATH": path_without_docker(tmp_path)}
+    env = env_without_docker(tmp_path)
     assert run(["make", "template-status"], cwd=project, env=env).stdout.splitlines()[1:] == [
         "current:  v1.0.0", "newest:   v2.0.0", "status:   1 release(s) behind: make template-update"]  # fmt: skip
     up_to_date = checkout(service_remote(released, tmp_path / "new", "v2.0.0"), tmp_path / "svc2")
@@ -392,7 +392,7 @@ def test_make_template_status_says_how_far_behind(released: Path, tmp_path: Path
 def test_the_job_refuses_without_a_token_before_changing_anything(released: Path, tmp_path: Path) -> None:
     remote = service_remote(released, tmp_path)
     project = checkout(remote, tmp_path / "ci")
-    env = {**os.environ, **GIT_IDENTITY, "PATH": path_without_docker(tmp_path), "GITHUB_REPOSITORY": REPO}
+    env = {**os.environ, **GIT_IDENTITY, **env_without_docker(tmp_path), "GITHUB_REPOSITORY": REPO}
     env.pop("TEMPLATE_UPDATE_TOKEN", None)
     job = subprocess.run([sys.executable, "scripts/template_updates.py", "request"], cwd=project,
                          capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
