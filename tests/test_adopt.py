@@ -125,8 +125,20 @@ def test_an_adopted_service_verifies_and_updates_like_a_generated_one(released_t
     resolve(service)
 
     # No Docker here: the Makefile's own checks run on the host (the Docker path is the e2e tests' job).
-    proc = run(["make", "verify"], cwd=service, timeout=900, env={"DOCKER": "/nonexistent/docker"})
-    assert "0 failed" in proc.stdout and "[ ok ] go checks" in proc.stdout, proc.stdout
+    # The verification lints the team's code too: the legacy server has no timeouts.
+    no_docker = {"DOCKER": "/nonexistent/docker"}
+    lint = subprocess.run(["make", "verify"], cwd=service, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, **no_docker})  # fmt: skip
+    assert lint.returncode != 0 and "[FAIL] lint" in lint.stdout, lint.stdout
+    assert "main.go:12:6: G114" in lint.stdout and "[ ok ] go checks" in lint.stdout, lint.stdout
+    # The team's fix, as golangci-lint asks for it: a server with a header timeout.
+    edit(service / "main.go", replace_once(
+        '\t_ = http.ListenAndServe(":8080", nil)\n',
+        '\tserver := &http.Server{Addr: ":8080", ReadHeaderTimeout: 10 * time.Second}\n\t_ = server.ListenAndServe()\n'))
+    edit(service / "main.go", replace_once('"net/http"\n', '"net/http"\n\t"time"\n'))
+    git(service, "commit", "-q", "-am", "A header timeout, as the lint asked")
+    proc = run(["make", "verify"], cwd=service, timeout=900, env=no_docker)
+    assert "0 failed" in proc.stdout and "[ ok ] go checks" in proc.stdout and "[ ok ] lint" in proc.stdout, proc.stdout
 
     edit(released_template / "{{cookiecutter.project_slug}}" / "Dockerfile",
          replace_once("ARG GO_IMAGE=", f"{IMPROVEMENT}\nARG GO_IMAGE="))
@@ -134,8 +146,9 @@ def test_an_adopted_service_verifies_and_updates_like_a_generated_one(released_t
     update(service, "v2.0.0")
 
     assert IMPROVEMENT in (service / "Dockerfile").read_text(), "the release's improvement did not arrive"
-    for name in ("go.mod", "Makefile", ".gitignore", "main.go", "internal/store/store.go"):
+    for name in ("go.mod", "Makefile", ".gitignore", "internal/store/store.go"):
         text = (service / name).read_text()
         missing = [line for line in TEAM_FILES[name].splitlines() if line not in text.splitlines()]
         assert not missing, f"the update lost {missing} from {name}"
+    assert "ReadHeaderTimeout: 10 * time.Second" in (service / "main.go").read_text(), "the update touched main.go"
     assert not (service / "main_test.go").exists()

@@ -126,7 +126,7 @@ remove_made() {
 stop_children() {
     local pid
     for pid in $CHILD $CHECKS $LINT; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-    CHILD="" CHECKS="" LINT="" LINT=""
+    CHILD="" CHECKS="" LINT=""
 }
 
 cleanup() {  # on every exit
@@ -223,13 +223,16 @@ docker_build() {
     BUILD_PID=$!
 }
 
-# build_failure OUT [OTHER]: the failing step's own lines, or one line naming the fix
-# when a base image cannot be pulled or the client cannot use BuildKit. The image
-# build and the checks share their first steps, and BuildKit prints a shared step's
-# output in only one of them: the lines come from OUT, else from OTHER. A modules
-# step's `dependencies:` line, which names the fix, comes first.
+# A line of a RUN step's own output in BuildKit's plain progress.
+STEP_LINE='^#[0-9]+ [0-9]+\.[0-9]+ '
+
+# build_failure OUT [OTHER...]: the failing step's own lines, or one line naming the fix
+# when a base image cannot be pulled or the client cannot use BuildKit. The three
+# builds share their first steps, and BuildKit prints a shared step's output in only
+# one of them: the lines come from OUT, else from the first OTHER that has them. A
+# modules step's `dependencies:` line, which names the fix, comes first.
 build_failure() {
-    local step='^#[0-9]+ [0-9]+\.[0-9]+ ' out=$1 pull
+    local step=$STEP_LINE out=$1 other pull
     # A base image that cannot be pulled: BuildKit's "load metadata for IMAGE" failed.
     pull=$(awk '/^#[0-9]+ \[internal\] load metadata for / { image[$1] = $NF }
         /^#[0-9]+ ERROR: / && ($1 in image) && !said { n = split($0, part, ": "); print image[$1] " (" part[n] ")"; said = 1 }' "$1")
@@ -242,7 +245,9 @@ build_failure() {
             "(docker-buildx-plugin), or set DOCKER to a client that has one"
         return
     fi
-    grep -Eq "$step" "$out" || { [ -n "${2:-}" ] && grep -Eqs "$step" "$2" && out=$2; }
+    if ! grep -Eq "$step" "$out"; then
+        for other in "${@:2}"; do grep -Eqs "$step" "$other" && { out=$other; break; }; done
+    fi
     if grep -Eq "$step" "$out"; then
         grep -E "${step}dependencies: " "$out" | sed -E 's/^#[0-9]+ [0-9.]+ //' | tail -n 1
         grep -E "$step" "$out" | grep -Ev "${step}dependencies: " | sed -E 's/^#[0-9]+ [0-9.]+ //' | tail -n 15
@@ -251,10 +256,24 @@ build_failure() {
     fi
 }
 
+# settle PID...: until these builds have ended, without reaping them (their steps wait
+# for them later).
+settle() {
+    local pid
+    for pid in "$@"; do while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; done
+}
+
 image_build() {
     docker_build "$WORK/build.out" -t "$IMAGE" .
     CHILD=$BUILD_PID
-    wait "$CHILD" || { CHILD=""; build_failure "$WORK/build.out" "$WORK/checks.out"; return 1; }
+    if ! wait "$CHILD"; then
+        CHILD=""
+        # A shared step failed in a build beside this one, which may not have printed its
+        # lines yet: they end at once too (the step failed), so wait for them.
+        grep -Eq "$STEP_LINE" "$WORK/build.out" || settle "$CHECKS" "$LINT"
+        build_failure "$WORK/build.out" "$WORK/checks.out" "$WORK/lint.out"
+        return 1
+    fi
     CHILD=""
     echo "$IMAGE"
 }
@@ -275,7 +294,7 @@ finish_lint() {
     local status=$?
     LINT=""
     if [ "$status" -eq 0 ]; then report ok "lint" "$CHECKS_START" "golangci-lint with .golangci.yml: no issues (the Dockerfile's lint stage)"
-    else report FAIL "lint" "$CHECKS_START" "$(build_failure "$WORK/lint.out")"; fi
+    else report FAIL "lint" "$CHECKS_START" "$(build_failure "$WORK/lint.out" "$WORK/checks.out" "$WORK/build.out")"; fi
 }
 
 # test_packages: the import paths of this repository's packages that have tests, as
@@ -308,7 +327,7 @@ finish_checks() {
     status=$?
     CHECKS=""
     if [ "$status" -ne 0 ]; then
-        report FAIL "go checks" "$CHECKS_START" "$(build_failure "$WORK/checks.out" "$WORK/build.out")"
+        report FAIL "go checks" "$CHECKS_START" "$(build_failure "$WORK/checks.out" "$WORK/build.out" "$WORK/lint.out")"
         return
     fi
     # Proof the tests ran: every package here with tests was tested in the build context.
