@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -415,6 +415,19 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(line)
 
 
+# -- Renovate (npm), for the generated renovate.json's tests ---------------------------
+
+
+def renovate_tool(name: str) -> str:
+    """A Renovate command (npm package `renovate`), from RENOVATE_BIN's folder when set."""
+    explicit = os.environ.get("RENOVATE_BIN")
+    why = "Renovate's own checks: npm install renovate@39, then RENOVATE_BIN=.../node_modules/.bin/renovate"
+    return need(name, why, search_path=str(Path(explicit).parent) if explicit else None)
+
+
+RENOVATE_ENV = {"RENOVATE_X_IGNORE_RE2": "true", "LOG_LEVEL": "debug", "LOG_FORMAT": "json"}
+
+
 # -- throwaway git repos of the template ---------------------------------------------
 # A template release is a git tag in a copy of this working tree (uncommitted template
 # changes are tested too). Used by the template-update job's and the fleet's tests.
@@ -436,14 +449,10 @@ def template_repo(dst: Path) -> Path:
     return dst
 
 
-def env_without_docker(tmp_path: Path) -> dict[str, str]:
-    """PATH with copier (this venv) and go first, then every other program but docker (one
-    folder of links: /usr/bin holds docker beside git and make), and DOCKER naming a client
-    that PATH lacks (CI exports DOCKER=/usr/bin/docker, which would bypass PATH). verify.sh
-    then checks with go alone: VERIFY=on passes with the image steps skipped, VERIFY=strict
-    fails."""
-    go = Path(need("go", "the updated service's checks run here")).resolve().parent
-    bin_dir = tmp_path / "bin-without-docker"
+def bin_without(tmp_path: Path, hidden: set[str]) -> Path:
+    """One folder of links to every program on PATH but `hidden` (git's own scripts need
+    sed, basename and friends; /usr/bin holds docker beside git and make)."""
+    bin_dir = tmp_path / ("bin-without-" + "-and-".join(sorted(hidden)))
     if not bin_dir.exists():
         bin_dir.mkdir()
         for folder in os.environ.get("PATH", "").split(os.pathsep):
@@ -451,6 +460,112 @@ def env_without_docker(tmp_path: Path) -> dict[str, str]:
                 continue
             for program in Path(folder).iterdir():
                 link = bin_dir / program.name
-                if program.name != "docker" and not link.exists() and os.access(program, os.X_OK):
+                if program.name not in hidden and not link.exists() and os.access(program, os.X_OK):
                     link.symlink_to(program)
+    return bin_dir
+
+
+def env_without_docker(tmp_path: Path) -> dict[str, str]:
+    """PATH with copier (this venv) and go first, then every other program but docker, and
+    DOCKER naming a client that PATH lacks (CI exports DOCKER=/usr/bin/docker, which would
+    bypass PATH). verify.sh then checks with go alone: VERIFY=on passes with the image steps
+    skipped, VERIFY=strict fails."""
+    go = Path(need("go", "the updated service's checks run here")).resolve().parent
+    bin_dir = bin_without(tmp_path, {"docker"})
     return {"PATH": os.pathsep.join([str(Path(sys.executable).parent), str(go), str(bin_dir)]), "DOCKER": "docker"}
+
+
+def edit(path: Path, change: Callable[[str], str]) -> None:
+    """Apply `change` to a file's text, failing loudly when it changes nothing."""
+    before = path.read_text()
+    after = change(before)
+    assert after != before, f"the edit to {path.name} matched nothing: the test is out of date with the template"
+    path.write_text(after)
+
+
+def replace_once(old: str, new: str) -> Callable[[str], str]:
+    def change(text: str) -> str:
+        assert text.count(old) == 1, f"expected exactly one {old!r}"
+        return text.replace(old, new)
+
+    return change
+
+
+def template_release(repo: Path, tag: str, message: str | None = None) -> None:
+    """Commit the template repo's tree and tag it as a PEP 440 release."""
+    commit_all(repo, message or tag)
+    git(repo, "tag", tag)
+
+
+# -- copier in this process --------------------------------------------------------
+# copier's tasks see plumbum's environment (as it was when copier was imported), not
+# os.environ: settings for them go through plumbum.local.env.
+
+
+def verify_off() -> Any:
+    """VERIFY=off unless a test set it, and the git identity."""
+    from plumbum import local  # copier's dependency
+
+    return local.env(**({} if "VERIFY" in local.env else {"VERIFY": "off"}), **GIT_IDENTITY)
+
+
+def copy(template: Path, dst: Path, ref: str, data: dict[str, Any] | None = None) -> Path:
+    import copier
+
+    with verify_off():
+        copier.run_copy(str(template), str(dst), data=data or {}, vcs_ref=ref, defaults=True, unsafe=True, quiet=True)
+    return dst
+
+
+def update(project: Path, ref: str | None = None, **kwargs: Any) -> None:
+    import copier
+
+    kwargs.setdefault("defaults", True)
+    with verify_off():
+        copier.run_update(
+            str(project), vcs_ref=ref, overwrite=True, unsafe=True, quiet=True, conflict="inline", **kwargs
+        )
+
+
+def generate_service(template: Path, dst: Path, ref: str, data: dict[str, Any] | None = None) -> Path:
+    """`copier copy` at `ref`, then the team's first commit."""
+    copy(template, dst, ref, data)
+    git(dst, "init", "-q", "-b", "main")
+    commit_all(dst, "Service generated from the template")
+    return dst
+
+
+# -- the template's improvements between two releases ------------------------------
+# The template's v2: what a maintainer would change months later.
+HARDENING_LINE = "STOPSIGNAL SIGTERM"
+NEW_DOCKERIGNORE_LINE = "**/.terraform"
+NEW_GO_DEFAULT = "1.28"
+PLATFORM_SERVER = "internal/platform/{% if cookiecutter.app_kind == 'http' %}server.go{% endif %}"
+PLATFORM_FIX_ANCHOR = "\t\tlimitBody(w, r, MaxBodyBytes)\n"
+PLATFORM_FIX = '\t\th["X-Content-Type-Options"] = []string{"nosniff"} // v2\n'
+# A team's own Makefile target and builder mirror, in the tests of the team's edits.
+TEAM_TARGET = "\nlint: check ## The team's own target\n\t@echo linted\n"
+TEAM_MIRROR = "registry.example.test/mirror/"
+
+
+def improve_template(repo: Path) -> None:
+    """v2: a newer Go default, a pinned Alpine builder, a Dockerfile hardening line,
+    improvements to the Makefile and .dockerignore, and a fix to the platform package."""
+    edit(repo / "hooks" / "service_template.py", replace_once('NEWEST_GO = "1.27"', f'NEWEST_GO = "{NEW_GO_DEFAULT}"'))
+    edit(
+        repo / "hooks" / "service_template.py",
+        replace_once('"go": "golang:{go_version}-alpine",', '"go": "golang:{go_version}-alpine3.22",'),
+    )
+    slug_dir = repo / "{{cookiecutter.project_slug}}"
+    edit(
+        slug_dir / "Dockerfile",
+        replace_once(
+            'ENTRYPOINT ["{{ bin }}"]',
+            '# SIGTERM starts the graceful shutdown, whatever the runtime defaults to.\n'
+            f'{HARDENING_LINE}\nENTRYPOINT ["{{{{ bin }}}}"]',
+        ),
+    )
+    edit(slug_dir / "Makefile", replace_once("\tgo test ./...\n", "\tgo test -count=1 ./...\n"))
+    edit(slug_dir / ".dockerignore", lambda text: text + f"{NEW_DOCKERIGNORE_LINE}\n")
+    # A fix to the service's platform package: it reaches the running service.
+    edit(slug_dir / PLATFORM_SERVER, replace_once(PLATFORM_FIX_ANCHOR, PLATFORM_FIX + PLATFORM_FIX_ANCHOR))

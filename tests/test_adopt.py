@@ -19,8 +19,19 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, need, run
-from test_update import GIT_IDENTITY, commit_all, edit, git, new_template_repo, replace_once, template_release, update
+from conftest import (
+    GIT_IDENTITY,
+    ROOT,
+    commit_all,
+    edit,
+    git,
+    need,
+    replace_once,
+    run,
+    template_release,
+    template_repo,
+    update,
+)
 
 copier = pytest.importorskip("copier")
 
@@ -57,7 +68,7 @@ def legacy_service(folder: Path) -> Path:
 
 @pytest.fixture
 def released_template(tmp_path: Path) -> Path:
-    repo = new_template_repo(tmp_path)
+    repo = template_repo(tmp_path / "template")
     template_release(repo, "v1.0.0", "release 1.0.0")
     return repo
 

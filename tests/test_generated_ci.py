@@ -26,12 +26,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-import yaml
-from conftest import copier_generate, need, run
-
 import combos
+import pytest
 import service_template as st
+import yaml
+from conftest import RENOVATE_ENV, copier_generate, need, renovate_tool, run
 
 WORKFLOW = Path(".github/workflows/ci.yml")
 GITLAB_CI = Path(".gitlab-ci.yml")
@@ -300,16 +299,6 @@ def test_renovate_config_turns_copier_off_keeps_scripts_off_and_pins_base_images
     assert any(rule.get("pinDigests") is True for rule in docker_rules), "base images must be pinned by digest"
     assert not [rule for rule in [config, *rules] if rule.get("pinDigests") is False]
     assert "config:recommended" in config["extends"]
-
-
-def renovate_tool(name: str) -> str:
-    """A Renovate command (npm package `renovate`), from RENOVATE_BIN's folder when set."""
-    explicit = os.environ.get("RENOVATE_BIN")
-    why = "Renovate's own checks: npm install renovate@39, then RENOVATE_BIN=.../node_modules/.bin/renovate"
-    return need(name, why, search_path=str(Path(explicit).parent) if explicit else None)
-
-
-RENOVATE_ENV = {"RENOVATE_X_IGNORE_RE2": "true", "LOG_LEVEL": "debug", "LOG_FORMAT": "json"}
 
 
 def test_renovate_config_validator_accepts_the_config(tmp_path: Path) -> None:

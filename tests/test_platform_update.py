@@ -22,36 +22,32 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import ROOT, IN_CI, build_args, need, run
+from conftest import (
+    IN_CI,
+    NOT_IN_A_RELEASE,
+    ROOT,
+    build_args,
+    commit_all,
+    copy,
+    git,
+    need,
+    run,
+    template_release,
+    update,
+)
 
 copier = pytest.importorskip("copier")
-from plumbum import local  # noqa: E402  (copier's dependency)
 
 PRE_PLATFORM = "3841e3f0f8131093f2c1700d62cd7159d14ec808"
 SLUG = "hello-service"
-GIT_ID = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
-          "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.invalid"}
-NOT_IN_A_RELEASE = shutil.ignore_patterns(
-    ".git", ".venv", "build", "site", "tests", "benchmarks", ".hypothesis", ".pytest_cache", "__pycache__", "*.egg-info"
-)
 # The team's edit of its old main.go: a route of its own, using the old main.go's names.
 OLD_ROUTES_ANCHOR = "\treturn s.everyRequest(mux)\n"
 TEAM_ROUTE = '\tmux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {\n\t\tfmt.Fprintln(w, version)\n\t})\n'
 # The fix a later release makes, in the old layout: where the middleware then lived.
 OLD_FIX_ANCHOR = "\t\tr.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)\n"
 FIX = '\t\tw.Header().Set("X-Content-Type-Options", "nosniff") // v2\n'
-
-
-def git(repo: Path, *args: str) -> str:
-    return run(["git", *args], cwd=repo, env=GIT_ID).stdout
-
-
-def commit_all(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
 
 
 def pre_platform_tree(dst: Path) -> None:
@@ -69,15 +65,6 @@ def pre_platform_tree(dst: Path) -> None:
         shutil.rmtree(dst / folder, ignore_errors=True)
 
 
-def release(repo: Path, tag: str) -> None:
-    commit_all(repo, tag)
-    git(repo, "tag", tag)
-
-
-def env_for_tasks() -> Any:
-    return local.env(VERIFY="off", **GIT_ID)
-
-
 def made_before(tmp_path: Path, next_release: str) -> tuple[Path, Path]:
     """(template repo, service): the service made at v1.0.0 (PRE_PLATFORM), with the team's
     route in main.go and a file of its own, committed. v2.0.0 is `next_release`: "this"
@@ -85,7 +72,7 @@ def made_before(tmp_path: Path, next_release: str) -> tuple[Path, Path]:
     repo = tmp_path / "template"
     pre_platform_tree(repo)
     git(repo, "init", "-q", "-b", "main")
-    release(repo, "v1.0.0")
+    template_release(repo, "v1.0.0")
     if next_release == "this":
         for child in repo.iterdir():
             if child.name != ".git":
@@ -96,11 +83,10 @@ def made_before(tmp_path: Path, next_release: str) -> tuple[Path, Path]:
         text = main_go.read_text()
         assert text.count(OLD_FIX_ANCHOR) == 1
         main_go.write_text(text.replace(OLD_FIX_ANCHOR, OLD_FIX_ANCHOR + FIX))
-    release(repo, "v2.0.0")
+    template_release(repo, "v2.0.0")
 
     service = tmp_path / "service"
-    with env_for_tasks():
-        copier.run_copy(str(repo), str(service), vcs_ref="v1.0.0", defaults=True, unsafe=True, quiet=True)
+    copy(repo, service, "v1.0.0")
     assert not (service / "internal").exists() and "func (s *server) serve(" in (service / "main.go").read_text()
     git(service, "init", "-q", "-b", "main")
     commit_all(service, "generated")
@@ -114,19 +100,13 @@ def made_before(tmp_path: Path, next_release: str) -> tuple[Path, Path]:
     return repo, service
 
 
-def update(service: Path) -> None:
-    with env_for_tasks():
-        copier.run_update(str(service), vcs_ref="v2.0.0", defaults=True, overwrite=True, unsafe=True, quiet=True,
-                          conflict="inline")
-
-
 def test_a_service_made_before_the_platform_updates_cleanly_and_keeps_its_server(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     _, service = made_before(tmp_path, "this")
     team = {name: (service / name).read_bytes() for name in ("main.go", "main_test.go", "README.md", "docs/runbook.md")}
     capfd.readouterr()
-    update(service)
+    update(service, "v2.0.0")
     out = capfd.readouterr().out
 
     # One line says what to do next, and where the guide is.
@@ -162,7 +142,7 @@ def test_control_in_the_old_layout_a_later_fix_never_reaches_the_service(tmp_pat
     """The same fix test_update.py's platform release makes, made in main.go where the code
     lived before the package: the team's main.go is skipped on update, so it never arrives."""
     repo, service = made_before(tmp_path, "old-layout-fix")
-    update(service)
+    update(service, "v2.0.0")
     assert git(repo, "show", "v2.0.0:{{cookiecutter.project_slug}}/main.go").count(FIX) == 1
     main_go = (service / "main.go").read_text()
     assert FIX not in main_go, "main.go received the fix: the control no longer shows the layout's limit"
@@ -175,7 +155,7 @@ def test_a_service_made_before_the_platform_still_verifies_after_the_update(
     tmp_path: Path, docker: str, standin_images: dict[str, str]
 ) -> None:
     _, service = made_before(tmp_path, "this")
-    update(service)
+    update(service, "v2.0.0")
     commit_all(service, "update to the platform release")
     env = {"DOCKER": docker, "VERIFY_DOCKER_NETWORK": "host", "VERIFY": "strict", **build_args(standin_images, "scratch")}
     verified = run(["make", "verify"], cwd=service, env=env, timeout=1500)

@@ -30,9 +30,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 import service_template as st
-from conftest import build_args, copier_generate, elf_is_static, elf_machine, free_port, need, run, wait_for_200
+from conftest import (
+    RENOVATE_ENV,
+    build_args,
+    copier_generate,
+    elf_is_static,
+    elf_machine,
+    free_port,
+    need,
+    renovate_tool,
+    run,
+    wait_for_200,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -203,7 +213,6 @@ def test_renovate_proposes_the_digest_the_registry_reports_for_the_base_image(
 ) -> None:
     """Digest pinning end to end: the generated renovate.json, Renovate's own lookup (a dry
     run, local platform) against the registry, and the digest the registry itself reports."""
-    from test_generated_ci import RENOVATE_ENV, renovate_tool
 
     renovate = renovate_tool("renovate")
     base = f"{registry}/distroless/static-debian12:nonroot"

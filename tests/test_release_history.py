@@ -33,8 +33,10 @@ from conftest import (
     ROOT,
     STANDIN_IMAGES,
     cruft_settings,
+    edit,
     git,
     need,
+    replace_once,
     run,
 )
 
@@ -95,9 +97,7 @@ def _release_working_tree(repo: Path, tag: str) -> None:
 
 
 def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert text.count(old) == 1, f"{old!r} should occur once in {path}"
-    path.write_text(text.replace(old, new))
+    edit(path, replace_once(old, new))
 
 
 def _release_adding_a_helper(repo: Path, tag: str, *, undo_fix: bool = False) -> None:

@@ -20,16 +20,37 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import migrations
 import pytest
 import yaml
-from conftest import ROOT, need, run
-
-import migrations
+from conftest import (
+    GIT_IDENTITY,
+    HARDENING_LINE,
+    NEW_DOCKERIGNORE_LINE,
+    NOT_IN_A_RELEASE,
+    PLATFORM_FIX,
+    ROOT,
+    TEAM_MIRROR,
+    TEAM_TARGET,
+    bin_without,
+    commit_all,
+    copy,
+    edit,
+    generate_service,
+    git,
+    improve_template,
+    need,
+    replace_once,
+    run,
+    template_release,
+    template_repo,
+    update,
+)
 
 copier = pytest.importorskip("copier")
 from plumbum import local  # noqa: E402  (copier's dependency)
@@ -37,109 +58,18 @@ from plumbum import local  # noqa: E402  (copier's dependency)
 TEAM_OWNED = ("main.go", "main_test.go", "README.md")
 WORKFLOW_PATH = Path(".github/workflows/ci.yml")
 TEMPLATE_OWNED = ("Dockerfile", "Makefile", ".dockerignore")
-# What the working tree holds that a template release does not ship.
-NOT_IN_A_RELEASE = shutil.ignore_patterns(
-    ".git", ".venv", "build", "site", "tests", "benchmarks", ".hypothesis", ".pytest_cache", "__pycache__", "*.egg-info"
-)
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.invalid",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.invalid",
-}
 CONFLICT_MARKERS = ("<<<<<<< before updating", "=======", ">>>>>>> after updating")
 
 
 # -- helpers ----------------------------------------------------------------------
 
 
-def git(repo: Path, *args: str) -> str:
-    return run(["git", *args], cwd=repo, env=GIT_IDENTITY).stdout
-
-
-def commit_all(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
-
-
-def edit(path: Path, change: Callable[[str], str]) -> None:
-    """Apply `change` to a file's text, failing loudly when it changes nothing."""
-    before = path.read_text()
-    after = change(before)
-    assert after != before, f"the edit to {path.name} matched nothing: the test is out of date with the template"
-    path.write_text(after)
-
-
-def replace_once(old: str, new: str) -> Callable[[str], str]:
-    def change(text: str) -> str:
-        assert text.count(old) == 1, f"expected exactly one {old!r}"
-        return text.replace(old, new)
-
-    return change
-
-
-def template_release(repo: Path, tag: str, message: str) -> None:
-    """Commit the template repo's tree and tag it as a PEP 440 release."""
-    commit_all(repo, message)
-    git(repo, "tag", tag)
-
-
-def new_template_repo(tmp_path: Path) -> Path:
-    """A git repo holding a copy of this template's working tree (nothing committed yet)."""
-    repo = tmp_path / "template"
-    shutil.copytree(ROOT, repo, ignore=NOT_IN_A_RELEASE)
-    git(repo, "init", "-q", "-b", "main")
-    return repo
-
-
-HIDDEN_TOOLS = {"go", "gofmt", "docker"}
-
-
 @contextmanager
 def no_go_nor_docker(tmp_path: Path) -> Iterator[None]:
-    """VERIFY=on with go and docker off PATH: the verification, if it runs, says so and skips fast.
-
-    PATH becomes one folder of links to every other program on it (git's own scripts
-    need sed, basename and friends)."""
-    bin_dir = tmp_path / "bin-without-go-and-docker"
-    if not bin_dir.exists():
-        bin_dir.mkdir()
-        for folder in os.environ.get("PATH", "").split(os.pathsep):
-            if not Path(folder).is_dir():
-                continue
-            for program in Path(folder).iterdir():
-                link = bin_dir / program.name
-                if program.name not in HIDDEN_TOOLS and not link.exists() and os.access(program, os.X_OK):
-                    link.symlink_to(program)
+    """VERIFY=on with go and docker off PATH: the verification, if it runs, says so and skips fast."""
+    bin_dir = bin_without(tmp_path, {"go", "gofmt", "docker"})
     with local.env(VERIFY="on", PATH=str(bin_dir), DOCKER="docker", **GIT_IDENTITY):
         yield
-
-
-def verify_off() -> Any:
-    """VERIFY=off unless a test set it (tasks see plumbum's environment, not os.environ)."""
-    return local.env(**({} if "VERIFY" in local.env else {"VERIFY": "off"}), **GIT_IDENTITY)
-
-
-def copy(template: Path, dst: Path, ref: str, data: dict[str, Any] | None = None) -> Path:
-    with verify_off():
-        copier.run_copy(str(template), str(dst), data=data or {}, vcs_ref=ref, defaults=True, unsafe=True, quiet=True)
-    return dst
-
-
-def update(project: Path, ref: str | None = None, **kwargs: Any) -> None:
-    kwargs.setdefault("defaults", True)
-    with verify_off():
-        copier.run_update(
-            str(project), vcs_ref=ref, overwrite=True, unsafe=True, quiet=True, conflict="inline", **kwargs
-        )
-
-
-def generate_service(template: Path, dst: Path, ref: str, data: dict[str, Any] | None = None) -> Path:
-    """`copier copy` at `ref`, then the team's first commit."""
-    copy(template, dst, ref, data)
-    git(dst, "init", "-q", "-b", "main")
-    commit_all(dst, "Service generated from the template")
-    return dst
 
 
 def answers(project: Path) -> dict[str, Any]:
@@ -171,37 +101,6 @@ def conflicted_paths(project: Path) -> list[str]:
     return sorted(set(git(project, "diff", "--name-only", "--diff-filter=U").split()))
 
 
-# -- the template's improvements between two releases ------------------------------
-
-# The template's v2: what a maintainer would change months later.
-HARDENING_LINE = "STOPSIGNAL SIGTERM"
-NEW_DOCKERIGNORE_LINE = "**/.terraform"
-NEW_GO_DEFAULT = "1.28"
-
-
-def improve_template(repo: Path) -> None:
-    """v2: a newer Go default, a pinned Alpine builder, a Dockerfile hardening line, and
-    improvements to the Makefile and .dockerignore."""
-    edit(repo / "hooks" / "service_template.py", replace_once('NEWEST_GO = "1.27"', f'NEWEST_GO = "{NEW_GO_DEFAULT}"'))
-    edit(
-        repo / "hooks" / "service_template.py",
-        replace_once('"go": "golang:{go_version}-alpine",', '"go": "golang:{go_version}-alpine3.22",'),
-    )
-    slug_dir = repo / "{{cookiecutter.project_slug}}"
-    edit(
-        slug_dir / "Dockerfile",
-        replace_once(
-            'ENTRYPOINT ["{{ bin }}"]',
-            '# SIGTERM starts the graceful shutdown, whatever the runtime defaults to.\n'
-            f'{HARDENING_LINE}\nENTRYPOINT ["{{{{ bin }}}}"]',
-        ),
-    )
-    edit(slug_dir / "Makefile", replace_once("\tgo test ./...\n", "\tgo test -count=1 ./...\n"))
-    edit(slug_dir / ".dockerignore", lambda text: text + f"{NEW_DOCKERIGNORE_LINE}\n")
-    # A fix to the service's platform package: it reaches the running service.
-    edit(slug_dir / PLATFORM_SERVER, replace_once(PLATFORM_FIX_ANCHOR, PLATFORM_FIX + PLATFORM_FIX_ANCHOR))
-
-
 # -- the team's edits ------------------------------------------------------------------
 
 NEW_HANDLER = '''	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
@@ -211,12 +110,7 @@ NEW_HANDLER = '''	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *
 # The team's own package, which main.go imports: an update never touches it.
 TEAM_PACKAGE = "internal/store/store.go"
 TEAM_PACKAGE_SOURCE = "// Package store is the team's.\npackage store\n\n// Greeting is the team's.\nfunc Greeting() string { return \"!\" }\n"
-PLATFORM_SERVER = "internal/platform/{% if cookiecutter.app_kind == 'http' %}server.go{% endif %}"
-PLATFORM_FIX_ANCHOR = "\t\tlimitBody(w, r, MaxBodyBytes)\n"
-PLATFORM_FIX = '\t\th["X-Content-Type-Options"] = []string{"nosniff"} // v2\n'
-TEAM_TARGET = "\nlint: check ## The team's own target\n\t@echo linted\n"
 TEAM_LABEL = 'LABEL com.example.team="payments"'
-TEAM_MIRROR = "registry.example.test/mirror/"
 
 
 def team_edits(project: Path, *, mirror_builder: bool) -> None:
@@ -238,7 +132,7 @@ def team_edits(project: Path, *, mirror_builder: bool) -> None:
 @pytest.fixture(scope="module")
 def released_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The template repo with v1.0.0 (today's tree) and v2.0.0 (improve_template)."""
-    repo = new_template_repo(tmp_path_factory.mktemp("update"))
+    repo = template_repo(tmp_path_factory.mktemp("update") / "template")
     template_release(repo, "v1.0.0", "v1")
     improve_template(repo)
     template_release(repo, "v2.0.0", "v2: Go 1.28 default, alpine3.22 builder, STOPSIGNAL, go test -count=1")
@@ -441,7 +335,7 @@ def drop_migrations(repo: Path) -> None:
 
 
 def migration_template(tmp_path: Path, *, with_migration: bool = True) -> Path:
-    repo = new_template_repo(tmp_path)
+    repo = template_repo(tmp_path / "template")
     as_release_0_1_0(repo)
     template_release(repo, "v0.1.0", "0.1.0: the question is base_image")
     restore_current_tree(repo)
@@ -561,7 +455,7 @@ def without_release_questions(repo: Path) -> None:
 def test_a_service_made_before_the_release_questions_gets_their_defaults_and_keeps_its_ci_edits(
     tmp_path: Path,
 ) -> None:
-    repo = new_template_repo(tmp_path)
+    repo = template_repo(tmp_path / "template")
     current = tmp_path / "current"
     shutil.copytree(repo, current, ignore=shutil.ignore_patterns(".git"))
     without_release_questions(repo)

@@ -39,21 +39,24 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, default_signal_handling, need, run
-from test_update import (
+from conftest import (
     GIT_IDENTITY,
     HARDENING_LINE,
+    ROOT,
     TEAM_MIRROR,
     TEAM_TARGET,
     commit_all,
     copy,
+    default_signal_handling,
     edit,
     generate_service,
     git,
     improve_template,
-    new_template_repo,
+    need,
     replace_once,
+    run,
     template_release,
+    template_repo,
     update,
 )
 
@@ -70,7 +73,7 @@ ReleaseChange = Callable[[Path], None]
 def released_template(tmp_path: Path, *v2_changes: ReleaseChange) -> Path:
     """A throwaway template repo: v1.0.0 is this working tree; v2.0.0 adds the usual
     improvements (test_update.improve_template) and then `v2_changes`."""
-    repo = new_template_repo(tmp_path)
+    repo = template_repo(tmp_path / "template")
     template_release(repo, "v1.0.0", "v1")
     improve_template(repo)
     for change in v2_changes:

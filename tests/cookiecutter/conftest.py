@@ -114,6 +114,5 @@ def template_repo(tmp_path: Path) -> Path:
 
 
 def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert text.count(old) == 1, f"{old!r} should occur once in {path}"
-    path.write_text(text.replace(old, new))
+    """Replace the one `old` in the file with `new` (the shared edit, in this session's form)."""
+    shared.edit(path, shared.replace_once(old, new))

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 
-from conftest import GIT_IDENTITY, ROOT, cruft_run, edit, git, need, run
+from conftest import ROOT, cruft_run, edit, git, need, run
 
 ANSWERS = {"project_name": "Billing API", "upx": "true", "upx_level": "lzma"}
 SLUG = "billing-api"
