@@ -84,8 +84,7 @@ def release_row(service: str, answers: str, ls_remote: str, verification: str) -
     if not tags:
         return Row(service, commit, "no release", "?", verification)
     newest = max(tags)
-    current = tu.release_version(commit)
-    behind = tu.releases_behind(tags, tu.version_text(current) if current else commit, tu.version_text(newest))
+    behind = tu.releases_behind(tags, commit, tu.version_text(newest))
     return Row(service, commit, tags[newest], str(behind), verification)
 
 
@@ -178,7 +177,7 @@ def update_service(service: str, ref: str, ls_remote: Callable[[str], str]) -> t
     if target not in tags:
         return f"{source} has no release {ref}", False
     commit = tu.answers_value(answers, "_commit")
-    current_version = tu.release_version(commit)
+    current_version = tu.release_made_from(commit)
     if current_version is not None and current_version >= target:
         return f"up to date at {commit}", True
     newest = tu.version_text(target)
@@ -197,7 +196,7 @@ def update_service(service: str, ref: str, ls_remote: Callable[[str], str]) -> t
             tail = (update.stderr or update.stdout).strip().splitlines()[-1:]
             return f"make template-update failed, nothing changed: {' '.join(tail)}", False
         return "the update changed nothing", True
-    verification = "not run" if conflicts else ("passed" if update.returncode == 0 else "failed")
+    verification = tu.verification_result(conflicts, os.environ.get("VERIFY", "on"), update.returncode)
     current = tu.version_text(current_version) if current_version else commit
     outcome = tu.Outcome(tu.answers_value(answers, "_src_path"), current, newest, conflicts, verification)
     git("add", "-A", cwd=path)
@@ -206,6 +205,8 @@ def update_service(service: str, ref: str, ls_remote: Callable[[str], str]) -> t
         return f"{branch}: conflicts in {', '.join(conflicts)} (committed as markers)", False
     if verification == "failed":
         return f"{branch}: committed, but the verification failed", False
+    if verification == "skipped":
+        return f"{branch}: committed, not verified (VERIFY=off); push it and open a request", True
     return f"{branch}: committed and verified; push it and open a request", True
 
 

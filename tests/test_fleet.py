@@ -150,3 +150,36 @@ def test_bad_arguments_get_one_line(tmp_path: Path) -> None:
     for args, message in cases:
         proc = run_fleet(*args, cwd=tmp_path)
         assert proc.returncode == 2 and message in proc.stderr.splitlines()[-1]
+
+
+THREE_TAGS = {(1, 0, 0): "v1.0.0", (2, 0, 0): "v2.0.0", (3, 0, 0): "v3.0.0"}
+THREE_RELEASES = "".join(f"{i}abc\trefs/tags/{tag}\n" for i, tag in enumerate(THREE_TAGS.values()))
+
+
+@pytest.mark.parametrize("commit", ["v2.0.0", "v2.0.0-3-gabc1234", "2.0.0.post3.dev0+gabc1234"])
+def test_a_service_made_at_or_after_a_release_counts_from_that_release(commit: str) -> None:
+    """copier records a commit after a tag as `git describe` has it, and check-update
+    reports it as a post-release version: both are v2.0.0 and then some, one release behind."""
+    tu = fleet.tu
+    assert tu.release_made_from(commit) == (2, 0, 0)
+    assert tu.releases_behind(THREE_TAGS, commit, "3.0.0") == 1
+    changelog = "# Changelog\n\n## [3.0.0]\n\nthree\n\n## [2.0.0]\n\ntwo\n\n## [1.0.0]\n\none\n"
+    assert tu.changelog_between(changelog, commit, "3.0.0") == "## [3.0.0]\n\nthree"
+    row = fleet.release_row("svc", f"_commit: {commit}\n_src_path: x\n", THREE_RELEASES, "none seen")
+    assert (row.newest, row.behind) == ("v3.0.0", "1")
+    # The control: read as a tag, such a commit is no release at all, behind every one.
+    if commit != "v2.0.0":
+        assert tu.release_version(commit) is None
+        assert tu.releases_behind(THREE_TAGS, "0.0.0.post5.dev0+gabc1234", "3.0.0") == 3
+
+
+@pytest.mark.parametrize("commit", ["abc1234", "v2.0.0rc1", "2.0", "x2.0.0"])
+def test_a_commit_that_is_no_release_is_behind_every_release(commit: str) -> None:
+    assert fleet.tu.release_made_from(commit) is None
+    assert fleet.tu.releases_behind(THREE_TAGS, commit, "3.0.0") == 3
+
+
+def test_the_verification_result_is_one_function_for_the_job_and_the_fleet() -> None:
+    result = fleet.tu.verification_result
+    assert [result([], "on", 0), result([], "strict", 2), result(["Makefile"], "on", 0), result([], "off", 0)] == [
+        "passed", "failed", "not run", "skipped"]  # fmt: skip

@@ -201,6 +201,8 @@ def test_the_template_update_workflow_runs_weekly_and_by_hand_with_least_privile
     assert flow["permissions"] == {}
     (job,) = flow["jobs"].values()
     assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
+    # Run by hand on another branch, the job would trust that branch's template source.
+    assert job["if"] == "${{ github.ref_name == github.event.repository.default_branch }}"
     checkout, install, update = job["steps"]
     assert checkout["uses"].startswith("actions/checkout@") and checkout["with"] == {"persist-credentials": False}
     assert install["run"] == st.copier_install_command()

@@ -193,7 +193,8 @@ def forge() -> Iterator[StubGitHub]:
     stub.server.shutdown()
 
 
-def run_job(project: Path, forge: StubGitHub, tmp_path: Path, verify: str = "on") -> subprocess.CompletedProcess[str]:
+def run_job(project: Path, forge: StubGitHub, tmp_path: Path, verify: str = "on",
+            first_on_path: Path | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
     if isinstance(forge, StubGitLab):
         ci = {"GITLAB_CI": "true", "CI_API_V4_URL": f"{forge.url}/api/v4", "CI_PROJECT_ID": "42"}
     else:
@@ -203,6 +204,8 @@ def run_job(project: Path, forge: StubGitHub, tmp_path: Path, verify: str = "on"
         **env_without_docker(tmp_path), "VERIFY": verify,
         "TEMPLATE_UPDATE_TOKEN": "test-token", **ci,
     }  # fmt: skip
+    if first_on_path:
+        env["PATH"] = f"{first_on_path}{os.pathsep}{env['PATH']}"
     return subprocess.run([sys.executable, "scripts/template_updates.py", "request"], cwd=project,
                           capture_output=True, text=True, timeout=900, env=env)  # fmt: skip
 
@@ -241,9 +244,17 @@ def test_a_new_release_gets_a_branch_and_one_verified_pull_request(
 ) -> None:
     remote = service_remote(released, tmp_path)
     main_before = remote_branches(remote)["main"]
+    # make, as the job calls it, records the environment the update and its verification get.
+    spy = tmp_path / "spy"
+    spy.mkdir()
+    (spy / "make").write_text(f'#!/bin/sh\nenv >>"{spy}/env.log"\nexec {shutil.which("make")} "$@"\n')
+    (spy / "make").chmod(0o755)
 
-    job = run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path)
+    job = run_job(checkout(remote, tmp_path / "ci"), forge, tmp_path, first_on_path=spy)
     assert job.returncode == 0, f"{job.stdout}\n{job.stderr}"
+    seen = (spy / "env.log").read_text()
+    assert f"GITHUB_REPOSITORY={REPO}" in seen, "the update gets the job's environment"
+    assert "TEMPLATE_UPDATE_TOKEN" not in seen and "test-token" not in seen, "the forge token reached the update"
 
     # The branch: one commit on top of the default branch, which did not move.
     branches = remote_branches(remote)

@@ -38,6 +38,7 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,16 @@ def release_version(tag: str) -> tuple[int, int, int] | None:
     return (int(match[1]), int(match[2]), int(match[3])) if match else None
 
 
+def release_made_from(commit: str) -> tuple[int, int, int] | None:
+    """The release a service was made from or after: its `_commit` is a tag (v2.0.0), a
+    commit after one (git describe: v2.0.0-3-gabc1234), or copier's version of either
+    (2.0.0, 2.0.0.post3.dev0+gabc1234). None for a commit before any release."""
+    match = RELEASE_TAG_RE.match(commit.strip())
+    if not match or commit.strip()[match.end() : match.end() + 1] not in ("", "-", ".", "+"):
+        return None
+    return (int(match[1]), int(match[2]), int(match[3]))
+
+
 def version_text(version: tuple[int, int, int]) -> str:
     return ".".join(map(str, version))
 
@@ -97,16 +108,17 @@ def release_tags(ls_remote: str) -> dict[tuple[int, int, int], str]:
 
 def releases_behind(tags: dict[tuple[int, int, int], str], current: str, newest: str) -> int:
     """How many releases are newer than `current`, up to and including `newest`."""
-    low, high = release_version(current), release_version(newest)
+    low, high = release_made_from(current), release_version(newest)
     if high is None:
         return 0 if current == newest else 1
-    # A service made from an untagged commit (copier: 0.0.0.postN.devM) is behind every release.
+    # A service made from a commit before any release (copier: 0.0.0.postN.devM) is behind
+    # every release; one made after vX.Y.Z, behind the releases after it.
     return sum(1 for version in tags if (low is None or low < version) and version <= high)
 
 
 def changelog_between(changelog: str, current: str, newest: str) -> str:
     """The CHANGELOG.md entries of the releases after `current`, up to `newest`, newest first."""
-    low, high = release_version(current), release_version(newest)
+    low, high = release_made_from(current), release_version(newest)
     headings = list(CHANGELOG_HEADING_RE.finditer(changelog))
     entries = []
     for index, heading in enumerate(headings):
@@ -116,6 +128,16 @@ def changelog_between(changelog: str, current: str, newest: str) -> str:
         end = headings[index + 1].start() if index + 1 < len(headings) else len(changelog)
         entries.append(changelog[heading.start() : end].strip())
     return "\n\n".join(entries)
+
+
+def verification_result(conflicts: Sequence[str], verify: str, update_status: int) -> str:
+    """What `make template-update` proved: conflicts stop it before the verification, and
+    VERIFY=off skips it (never call that a pass)."""
+    if conflicts:
+        return "not run"
+    if verify == "off":
+        return "skipped"
+    return "passed" if update_status == 0 else "failed"
 
 
 def branch_name(newest: str) -> str:
@@ -391,8 +413,11 @@ def request(env: dict[str, str]) -> int:
 
     print(f"template-updates: v{current} -> v{newest} ({source}) on {branch}", flush=True)
     sh("git", "switch", "-q", "-C", branch)
+    # The forge token stays with the push and the request: the update runs the template's
+    # migrations and the service's verification, which need none.
+    update_env = {name: value for name, value in env.items() if name != "TEMPLATE_UPDATE_TOKEN"}
     update = subprocess.run(["make", "--no-print-directory", "template-update", f"REF={tag}"],
-                            capture_output=True, text=True, env=env)  # fmt: skip
+                            capture_output=True, text=True, env=update_env)  # fmt: skip
     log = update.stdout + update.stderr
     print(log, end="", flush=True)
     conflicts = conflicted_files()
@@ -401,14 +426,7 @@ def request(env: dict[str, str]) -> int:
             raise UpdateError("make template-update failed (above) and changed nothing: no request")
         print("template-updates: the update changed nothing: no request")
         return 0
-    if conflicts:
-        verification = "not run"
-    elif env.get("VERIFY") == "off":
-        verification = "skipped"  # make template-update does not verify then: never call that a pass
-    elif update.returncode == 0:
-        verification = "passed"
-    else:
-        verification = "failed"
+    verification = verification_result(conflicts, env.get("VERIFY", "on"), update.returncode)
     outcome = Outcome(source, current, newest, conflicts, verification,
                       "\n".join(log.strip().splitlines()[-40:]) if verification == "failed" else "",
                       changelog_of(source, tag, current, newest))  # fmt: skip
