@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import service_template as st
-from conftest import copier_generate, need
+from conftest import bin_without, copier_generate, need
 
 TEMPLATE_FLAGS = st.go_flags({"tzdata": "embedded"}).split()
 # What the Makefile's GOFLAGS line was before: the template's flags replaced the team's.
@@ -51,6 +51,31 @@ def test_control_the_replacing_line_throws_the_teams_goflags_away(service: Path,
     end = makefile.index("\n", makefile.index("export GOFLAGS :=")) + 1
     (control / "Makefile").write_text(makefile[:start] + REPLACING_LINE + makefile[end:])
     assert "-mod=mod" not in goflags_under_make(control, tmp_path, GOFLAGS="-mod=mod")
+
+
+# The team-flags line before: Go's own view only, empty where the CI job's image has no Go.
+GO_ONLY_LINE = "TEAM_GOFLAGS := $(filter-out $(TEMPLATE_GOFLAGS),$(shell go env GOFLAGS 2>/dev/null))\n"
+
+
+@pytest.mark.parametrize("makefile", ["template", "control-go-env-only"])
+def test_without_go_the_environments_goflags_still_reach_the_image_build(
+    service: Path, tmp_path: Path, makefile: str
+) -> None:
+    """GitLab's jobs run make in docker:cli, which has no Go: the GOFLAGS variable still
+    reaches the image build (USER_GOFLAGS, which verify.sh passes as a build arg)."""
+    project = service
+    if makefile != "template":
+        project = tmp_path / "control"
+        project.mkdir()
+        text = (service / "Makefile").read_text()
+        start = text.index("TEAM_GOFLAGS :=")
+        (project / "Makefile").write_text(text[:start] + GO_ONLY_LINE + text[text.index("\n", start) + 1 :])
+    no_go = bin_without(tmp_path, {"go", "gofmt"})
+    proc = subprocess.run(["make", "-s", "--eval", "show: ; @echo \"[$(USER_GOFLAGS)]\"", "show"], cwd=project,
+                          env={**os.environ, "PATH": str(no_go), "GOFLAGS": "-mod=mod"},
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == ("[-mod=mod]" if makefile == "template" else "[]")
 
 
 @pytest.mark.parametrize("mode, status, line", [
