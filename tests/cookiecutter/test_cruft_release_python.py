@@ -1,9 +1,11 @@
 """cruft: a change to the template's Python (hooks/service_template.py) reaches a service
 on `cruft update`, as a change to a template file does.
 
-cruft renders the service's commit and the newest one in one process, and imports
-`hooks.jinja_ext` once: the base-image table the Dockerfile is rendered from must still
-be the one of the commit being rendered (hooks/jinja_ext.py, `_current_service_template`).
+cruft renders the service's commit and the newest one in one process, and imports the
+extension's entry point (hooks/release_extension.py) once: the base-image table the
+Dockerfile is rendered from must still be the one of the commit being rendered (the entry
+point loads that commit's hooks/jinja_ext.py, which loads its service_template.py by path
+and content: `_current_service_template`).
 
 - as shipped: the new ARG GO_IMAGE default arrives;
 - CONTROL: the template globals bound to the module read once, at first use (what a
