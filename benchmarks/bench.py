@@ -902,6 +902,7 @@ def measure_throughput(pairs: int, seconds: int) -> dict[str, Any]:
             raise SystemExit(f"bench: {tool} not found (apt-get install -y wrk for wrk)")
     with tempfile.TemporaryDirectory(prefix="mgs-throughput-") as tmp:
         servers = throughput_servers(Path(tmp))
+        ours_binary_bytes = Path(servers[0]["argv"][0]).stat().st_size
         for server in servers:
             server["runs"] = []
         for round_ in range(pairs):
@@ -913,9 +914,11 @@ def measure_throughput(pairs: int, seconds: int) -> dict[str, Any]:
     uname = os.uname()
     return {
         "environment": {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "pairs": pairs,
+                        "template": "git " + quiet("git", "-C", str(ROOT), "describe", "--always", "--dirty"),
                         "seconds": seconds, "connections": WRK_CONNECTIONS, "server_cpu": SERVER_CPU,
                         "load_cpu": LOAD_CPU, "machine": f"{uname.sysname} {uname.release}, {os.cpu_count()} CPUs, "
-                        f"load average {os.getloadavg()[0]:.2f} at the end (shared with other jobs)"},
+                        f"load average {os.getloadavg()[0]:.2f} at the end"},
+        "ours_binary_bytes": ours_binary_bytes,
         "servers": [{k: v for k, v in s.items() if k not in ("argv", "env")} for s in servers],
     }
 

@@ -235,8 +235,11 @@ def test_the_credentials_reach_no_layer_config_or_history(
 
 
 @pytest.mark.docker
-def test_a_local_replace_module_verifies(docker: str, standin_images: dict[str, str], tmp_path: Path) -> None:
-    project = service(tmp_path, docker, standin_images, project_name="Deps local")
+@pytest.mark.parametrize("admitted", [True, False], ids=["admitted", "control-not-in-the-context"])
+def test_a_local_replace_module_verifies(
+    docker: str, standin_images: dict[str, str], tmp_path: Path, admitted: bool
+) -> None:
+    project = service(tmp_path, docker, standin_images, project_name=f"Deps local {admitted}".lower())
     lib = project / "libs" / "hello"
     lib.mkdir(parents=True)
     (lib / "go.mod").write_text("module example.com/hello\n\ngo 1.22\n")
@@ -244,6 +247,11 @@ def test_a_local_replace_module_verifies(docker: str, standin_images: dict[str, 
     with (project / "go.mod").open("a") as go_mod:
         go_mod.write("\nrequire example.com/hello v0.0.0\n\nreplace example.com/hello => ./libs/hello\n")
     use_module(project, "example.com/hello", "hello", "Hello")
+    if not admitted:  # the build cannot see the folder: one line names the .dockerignore fix
+        line = failed_line(make(project, "verify", verify_env(standin_images, GOPROXY="off")), "docker build")
+        assert "dependencies: a replace points at libs/hello, which is not in the build context: " \
+               "add !libs/hello/ to .dockerignore" in line, line
+        return
     # As the .dockerignore's comment says: a line for the folder, among the admitted ones.
     ignore = project / ".dockerignore"
     ignore.write_text(ignore.read_text().replace("!vendor/\n", "!vendor/\n!libs/\n", 1))

@@ -28,6 +28,7 @@ A control that stopped failing would mean the test no longer tests anything.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -362,13 +363,25 @@ def service(template: Path, tmp_path: Path) -> Path:
     return project
 
 
-def fake_copier(tmp_path: Path, script: str) -> dict[str, str]:
-    """The environment with a fake `copier` first on PATH."""
+def fake_copier(tmp_path: Path, script: str, engine: str = "copier") -> dict[str, str]:
+    """The environment with a fake `copier` (or `cruft`) first on PATH."""
     bin_dir = tmp_path / "fake-bin"
     bin_dir.mkdir(exist_ok=True)
-    (bin_dir / "copier").write_text(script)
-    (bin_dir / "copier").chmod(0o755)
+    (bin_dir / engine).write_text(script)
+    (bin_dir / engine).chmod(0o755)
     return {**os.environ, **GIT_IDENTITY, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+
+def as_made_by(engine: str, project: Path, template: Path) -> None:
+    """For cruft, the same service as cruft records it: .cruft.json instead of copier's
+    answers, so make template-update runs `cruft update` (the fake one)."""
+    if engine == "copier":
+        return
+    (project / ".copier-answers.yml").unlink()
+    commit = git(template, "rev-parse", "v1.0.0^{commit}").strip()
+    record = {"template": str(template), "commit": commit, "checkout": None, "context": {"cookiecutter": {}}}
+    (project / ".cruft.json").write_text(json.dumps(record, indent=2) + "\n")
+    commit_all(project, "made by cruft")
 
 
 def start(argv: list[str], project: Path, env: dict[str, str]) -> subprocess.Popen[str]:
@@ -400,6 +413,7 @@ def run_template_update(project: Path, env: dict[str, str], *make_args: str) -> 
 
 # The script exits 130. make, hit by the same signal, waits for it, then stops with an
 # error of its own (GNU make 4.3: "wait: No child processes. Stop.", status 2).
+@pytest.mark.parametrize("engine", ["copier", "cruft"])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT-ctrl-c"])
 @pytest.mark.parametrize(
     ("argv", "expected_status"),
@@ -407,11 +421,13 @@ def run_template_update(project: Path, env: dict[str, str], *make_args: str) -> 
     ids=["make-template-update", "the-script"],
 )
 def test_template_update_interrupted_midway_puts_the_tree_back(
-    service: Path, tmp_path: Path, argv: list[str], expected_status: int | None, sig: int
+    service: Path, template: Path, tmp_path: Path, argv: list[str], expected_status: int | None, sig: int,
+    engine: str,
 ) -> None:
     need("make", "make template-update")
+    as_made_by(engine, service, template)
     before = snapshot(service)
-    proc = start(argv, service, fake_copier(tmp_path, COPIER_KILLED_MIDWAY))
+    proc = start(argv, service, fake_copier(tmp_path, COPIER_KILLED_MIDWAY, engine))
 
     code, output = interrupt_once_half_written(proc, service, sig)
 
@@ -421,15 +437,36 @@ def test_template_update_interrupted_midway_puts_the_tree_back(
     assert snapshot(service) == before, "not byte for byte as before (ignored files included)"
 
 
-def test_template_update_after_a_failing_copier_puts_the_tree_back(service: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["copier", "cruft"])
+def test_template_update_after_a_failing_copier_puts_the_tree_back(
+    service: Path, template: Path, tmp_path: Path, engine: str
+) -> None:
     need("make", "make template-update")
+    as_made_by(engine, service, template)
     before = snapshot(service)
 
-    proc = run_template_update(service, fake_copier(tmp_path, COPIER_FAILING))
+    proc = run_template_update(service, fake_copier(tmp_path, COPIER_FAILING, engine))
 
     assert proc.returncode != 0
-    assert "copier update failed" in proc.stderr and "something broke" in proc.stderr, proc.stderr
+    assert f"{engine} update failed" in proc.stderr and "something broke" in proc.stderr, proc.stderr
     assert status(service) == "" and snapshot(service) == before
+
+
+CRUFT_REJECTING = """#!/bin/sh
+# cruft's way with a conflict: the hunk it could not apply, in a .rej file beside the file.
+printf '%s\\n' '@@ -1 +1 @@' '-old' '+new' > Makefile.rej
+echo "# an update that applied" >> Dockerfile
+"""
+
+
+def test_a_cruft_update_lists_its_rejected_hunks_as_conflicts(service: Path, template: Path, tmp_path: Path) -> None:
+    need("make", "make template-update")
+    as_made_by("cruft", service, template)
+    proc = run_template_update(service, fake_copier(tmp_path, CRUFT_REJECTING, "cruft"))
+    assert proc.returncode != 0, "an update with conflicts is not done"
+    assert "template-update: conflicts, left inline" in proc.stdout and "  Makefile.rej" in proc.stdout, proc.stdout
+    assert "make verify" not in proc.stdout.split("conflicts")[0], "no verification before the conflicts are resolved"
+    assert "template release v1.0.0" in proc.stdout, "the release it updates from, by its tag"
 
 
 @pytest.mark.parametrize("script", [COPIER_KILLED_MIDWAY, COPIER_FAILING], ids=["killed", "failing"])
