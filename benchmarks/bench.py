@@ -253,10 +253,13 @@ def docker(*args: str, timeout: float = 1800, check: bool = True) -> subprocess.
     return proc
 
 
-def timed_build(dockerfile: Path, context: Path, tag: str, build_args: dict[str, str], no_cache: bool) -> float:
+def timed_build(dockerfile: Path, context: Path, tag: str, build_args: dict[str, str], no_cache: bool,
+                target: str | None = None) -> float:
     argv = ["build", "--network", "host", "-f", str(dockerfile), "-t", tag]
     if no_cache:
         argv.append("--no-cache")
+    if target:
+        argv += ["--target", target]
     for key, value in build_args.items():
         argv += ["--build-arg", f"{key}={value}"]
     start = time.perf_counter()
@@ -468,9 +471,25 @@ def copier_executable() -> str:
     return found
 
 
+LINT_TAG = "mgs-bench/golangci-lint:latest"
+
+
 def verification_env() -> dict[str, str]:
-    """What copier's verify task and `make verify` see: the stand-in builder, the host network."""
-    return {**ENV, "VERIFY": "on", "DOCKER": DOCKER, "GO_IMAGE": STANDIN_GO, "VERIFY_DOCKER_NETWORK": "host"}
+    """What copier's verify task and `make verify` see: the stand-in builder, the linter as a
+    prebuilt image (LINT_IMAGE, as a team pulls golangci-lint's own: local here, like the
+    stand-in base images), the host network."""
+    return {**ENV, "VERIFY": "on", "DOCKER": DOCKER, "GO_IMAGE": STANDIN_GO, "LINT_IMAGE": LINT_TAG,
+            "VERIFY_DOCKER_NETWORK": "host"}
+
+
+def build_linter_image(work: Path) -> float:
+    """The prebuilt linter the runs use: the template's own linter-source stage, tagged (a
+    tagged image outlives `docker builder prune`). Returns the seconds its compile took on an
+    empty build cache: what a machine without a prebuilt linter pays once."""
+    project = generate_ours(work, {})
+    docker("builder", "prune", "-af")
+    return timed_build(project / "Dockerfile", project, LINT_TAG, {"GO_IMAGE": STANDIN_GO}, no_cache=True,
+                       target="linter-source")
 
 
 @dataclass
@@ -620,6 +639,10 @@ def measure_verification(repeats: int, pairs: int, progress: Any = None) -> dict
         "runs": [],
     }
     try:
+        with tempfile.TemporaryDirectory(prefix="mgs-bench-linter-") as tmp:
+            verification["environment"]["linter_compile_s"] = build_linter_image(Path(tmp))
+        print(f"bench: the linter image took {verification['environment']['linter_compile_s']:.0f} s to compile",
+              flush=True)
         for repeat in range(1, repeats + 1):
             print(f"bench: [{repeat}/{repeats}] verification (cold, then {pairs} warm pairs) ...", flush=True)
             with tempfile.TemporaryDirectory(prefix="mgs-bench-verify-") as tmp:
@@ -630,6 +653,7 @@ def measure_verification(repeats: int, pairs: int, progress: Any = None) -> dict
                 progress(verification)
     finally:
         docker("rmi", VERIFICATION_TAG, check=False)
+        docker("rmi", LINT_TAG, check=False)
         free_build_disk()
     verification["environment"]["load_average_at_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return verification

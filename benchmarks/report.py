@@ -450,13 +450,19 @@ def render_verification(verification: Mapping[str, Any]) -> list[str]:
         "",
         "Cold: `docker builder prune -af` first, so the Go build cache mounts start empty; then `copier copy "
         "--trust --defaults --vcs-ref HEAD` with `VERIFY=on` until it returns, its output ending "
-        "`verify: N ok, 0 failed, 0 skipped: verified` (generating the service included); then `docker builder "
+        "`verify: N ok, 0 failed, 0 skipped: verified` (generating the service included), the linter a prebuilt "
+        "image (`LINT_IMAGE`, tagged from the template's own linter-source stage before the runs: a team pulls "
+        "golangci-lint's image the same way, or compiles it once per machine, the seconds below); then `docker builder "
         "prune -af` again and `docker build --no-cache` of the generated service. Warm: the service committed to "
         "git and `make verify` run once, untimed (the test stage's first run after the plain build); then per pair "
         "the `listening` log message in main.go changed to a new text and `make verify` timed, changed again and "
         "`docker build` timed. Step seconds are verify.sh's own: its go checks run beside the image steps and are "
         "reported at its end, so the steps do not add up.",
     ]
+    if env.get("linter_compile_s") is not None:
+        lines += ["", f"Without a prebuilt linter, the first verification on a machine with an empty build cache "
+                      f"also compiles golangci-lint: {_secs(env['linter_compile_s'])} in this run (the linter-source "
+                      "stage, once; BuildKit keeps it for every service on the machine until the cache is pruned)."]
     facts = [f"{key.replace('_', ' ')}: {env[key]}" for key in
              ("date", "template", "storage_driver", "load_average_at_start", "load_average_at_end") if key in env]
     if facts:

@@ -584,3 +584,35 @@ def test_a_base_image_that_cannot_be_pulled_gets_one_line_naming_the_way_out(tmp
                           "."], cwd=project, capture_output=True, text=True, timeout=300,
                          env={**os.environ, "DOCKER_BUILDKIT": "1"})
     assert raw.returncode != 0 and "load metadata for" in raw.stderr and "docs/offline.md" not in raw.stderr
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("lint_image", ["a-prebuilt-linter", "control-compiled-here"])
+def test_lint_image_replaces_the_compiled_linter(
+    tmp_path: Path, docker: str, standin_images: dict[str, str], lint_image: str
+) -> None:
+    """LINT_IMAGE names a prebuilt golangci-lint (its /usr/bin/golangci-lint, as in the
+    linter's own images), and the lint runs that one. Here a stand-in that always finds
+    one issue; the control, without LINT_IMAGE, lints with the compiled linter and passes."""
+    project = committed(copier_generate(tmp_path / "service", {"app_kind": "cli"}))
+    env = {**docker_env(docker, standin_images), "VERIFY": "on"}
+    tag = f"fake-linter-{uuid.uuid4().hex[:8]}:test"
+    if lint_image == "a-prebuilt-linter":
+        context = tmp_path / "linter"
+        context.mkdir()
+        (context / "golangci-lint").write_text("#!/bin/sh\necho 'main.go:1:1: the prebuilt linter ran (fake)'\nexit 1\n")
+        (context / "golangci-lint").chmod(0o755)
+        (context / "Dockerfile").write_text(f"FROM {standin_images['alpine']}\nCOPY golangci-lint /usr/bin/golangci-lint\n")
+        run([docker, "build", "--network", "host", "-q", "-t", tag, str(context)], cwd=tmp_path,
+            env={"DOCKER_BUILDKIT": "1"})  # fmt: skip
+        env["LINT_IMAGE"] = tag
+    try:
+        proc = make_verify(project, env)
+    finally:
+        subprocess.run([docker, "image", "rm", "-f", tag], capture_output=True, check=False)
+    lines = step_lines(proc.stdout)
+    if lint_image == "a-prebuilt-linter":
+        assert lines["lint"] == "FAIL" and "the prebuilt linter ran (fake)" in proc.stdout, proc.stdout
+        assert lines["docker build"] == "ok" and lines["go checks"] == "ok", "only the lint uses LINT_IMAGE"
+    else:
+        assert proc.returncode == 0 and lines["lint"] == "ok", proc.stdout

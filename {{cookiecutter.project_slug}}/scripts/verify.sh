@@ -30,6 +30,7 @@
 #   VERIFY=off                skip the verification (one line says so), as at creation
 #   DOCKER                    the docker client (default: docker)
 #   GO_IMAGE, RUNTIME_IMAGE   other base images (a mirror, an offline stand-in)
+#   LINT_IMAGE                a prebuilt golangci-lint image instead of compiling it
 #   GOPROXY, GOPRIVATE, GONOSUMDB  where modules come from (docs: dependencies)
 #   USER_GOFLAGS              GOFLAGS added after the template's (default: GOFLAGS)
 #   NETRC_FILE                a netrc file for private modules, a BuildKit secret
@@ -190,6 +191,7 @@ build_args() {
     BUILD=(build --progress=plain --build-arg "VERSION=${VERSION:-verify}" --build-arg "COMMIT=${COMMIT:-verify}")
     [ -n "${GO_IMAGE:-}" ] && BUILD+=(--build-arg "GO_IMAGE=$GO_IMAGE")
     [ -n "${RUNTIME_IMAGE:-}" ] && BUILD+=(--build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE")
+    [ -n "${LINT_IMAGE:-}" ] && BUILD+=(--build-arg "LINT_IMAGE=$LINT_IMAGE")
     local name goflags=${USER_GOFLAGS-${GOFLAGS:-}}
     for name in GOPROXY GOPRIVATE GONOSUMDB LINT_GOPROXY; do
         [ -n "${!name:-}" ] && BUILD+=(--build-arg "$name=${!name}")
