@@ -235,14 +235,16 @@ STEP_LINE='^#[0-9]+ [0-9]+\.[0-9]+ '
 # modules step's `dependencies:` line, which names the fix, comes first.
 build_failure() {
     local step=$STEP_LINE out=$1 other pull
-    # A base image that cannot be pulled: BuildKit's "load metadata for IMAGE" failed.
-    pull=$(awk '/^#[0-9]+ \[internal\] load metadata for / { image[$1] = $NF }
-        /^#[0-9]+ ERROR: / && ($1 in image) && !said { n = split($0, part, ": "); print image[$1] " (" part[n] ")"; said = 1 }' "$1")
+    # A base image that cannot be pulled: BuildKit's "load metadata for IMAGE" failed, in
+    # whichever build resolved it first (the others print it as CANCELED).
+    pull=$(awk 'FNR == 1 { delete image }
+        /^#[0-9]+ \[internal\] load metadata for / { image[$1] = $NF }
+        /^#[0-9]+ ERROR: / && ($1 in image) && !said { n = split($0, part, ": "); print image[$1] " (" part[n] ")"; said = 1 }' "$@")
     if [ -n "$pull" ]; then
         echo "the base image $pull could not be pulled: set GO_IMAGE or RUNTIME_IMAGE to a mirror's" \
             "or a local image (docs/offline.md)"
         return
-    elif grep -q "buildx component is missing" "$1"; then
+    elif grep -qs "buildx component is missing" "$@"; then
         echo "BuildKit is enabled but the buildx component is missing: install the buildx plugin" \
             "(docker-buildx-plugin), or set DOCKER to a client that has one"
         return
