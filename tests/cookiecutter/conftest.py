@@ -29,6 +29,10 @@ GIT_IDENTITY = shared.GIT_IDENTITY
 git = shared.git
 cruft_run = shared.cruft_run
 cruft_settings = shared.cruft_settings
+# The v2 platform fix the copier session's update tests use (conftest.improve_template).
+PLATFORM_SERVER = shared.PLATFORM_SERVER
+PLATFORM_FIX_ANCHOR = shared.PLATFORM_FIX_ANCHOR
+PLATFORM_FIX = shared.PLATFORM_FIX
 
 # copier's own record of the answers; cookiecutter has no counterpart (cruft writes .cruft.json).
 COPIER_ONLY = {".copier-answers.yml"}

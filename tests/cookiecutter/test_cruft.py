@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from conftest import ROOT, cruft_run, edit, git, need, run
+from conftest import PLATFORM_FIX, PLATFORM_FIX_ANCHOR, PLATFORM_SERVER, ROOT, cruft_run, edit, git, need, run
 
 ANSWERS = {"project_name": "Billing API", "upx": "true", "upx_level": "lzma"}
 SLUG = "billing-api"
@@ -31,9 +31,6 @@ TEAM_FILE = "internal/store/store.go"
 TEAM_FILE_SOURCE = "// Package store is the team's own.\npackage store\n"
 # The template's second commit also fixes its platform package, which the service's
 # running code is (tests/test_platform_update.py: the old layout's control).
-PLATFORM_SERVER = "internal/platform/{% if cookiecutter.app_kind == 'http' %}server.go{% endif %}"
-PLATFORM_FIX_ANCHOR = "\t\tlimitBody(w, r, MaxBodyBytes)\n"
-PLATFORM_FIX = '\t\th["X-Content-Type-Options"] = []string{"nosniff"} // v2\n'
 TEAM_TARGET = "\nteam-lint: ## The team's own check\n\tgo vet ./...\n"
 
 
