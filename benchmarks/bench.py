@@ -373,14 +373,12 @@ def prepare(variant: Variant, work: Path, program: str, go_version: str,
     if variant.group == "ours":
         generated = generate_ours(work / "generated", variant.answers)
         shutil.copytree(generated, context)
-        dockerfile_text = (context / "Dockerfile").read_text()
         shutil.copy(context / ".dockerignore", work / f"{variant.name}.Dockerfile.dockerignore")
     else:
         context.mkdir(parents=True)
         (context / "go.mod").write_text(seed_go_mod(go_version))
         if variant.needs_go_sum:
             (context / "go.sum").write_text("")
-        dockerfile_text = variant.dockerfile.read_text()
         for path, text in (sources or {}).items():
             (context / path).parent.mkdir(parents=True, exist_ok=True)
             (context / path).write_text(text)
@@ -617,6 +615,13 @@ def run_verification_once(work: Path, repeat: int, pairs: int) -> dict[str, Any]
     return run
 
 
+def template_commit() -> str:
+    """The template measured: `git <describe>` of this checkout (-dirty with uncommitted changes)."""
+    proc = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
+                          text=True, timeout=120, check=False)
+    return "git " + (proc.stdout.strip() if proc.returncode == 0 else "unknown")
+
+
 def measure_verification(repeats: int, pairs: int, progress: Any = None) -> dict[str, Any]:
     """The verification part: `repeats` runs, each in a fresh folder; raw seconds per run."""
     def quiet(*argv: str) -> str:
@@ -626,7 +631,7 @@ def measure_verification(repeats: int, pairs: int, progress: Any = None) -> dict
     verification: dict[str, Any] = {
         "environment": {
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "template": "git " + quiet("git", "-C", str(ROOT), "describe", "--always", "--dirty"),
+            "template": template_commit(),
             "copier": quiet(copier_executable(), "--version"),
             "docker_server": docker("version", "--format", "{{.Server.Version}}", check=False).stdout.strip(),
             "storage_driver": docker("info", "--format", "{{.Driver}}", check=False).stdout.strip(),
@@ -938,7 +943,7 @@ def measure_throughput(pairs: int, seconds: int) -> dict[str, Any]:
     uname = os.uname()
     return {
         "environment": {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "pairs": pairs,
-                        "template": "git " + quiet("git", "-C", str(ROOT), "describe", "--always", "--dirty"),
+                        "template": template_commit(),
                         "seconds": seconds, "connections": WRK_CONNECTIONS, "server_cpu": SERVER_CPU,
                         "load_cpu": LOAD_CPU, "machine": f"{uname.sysname} {uname.release}, {os.cpu_count()} CPUs, "
                         f"load average {os.getloadavg()[0]:.2f} at the end"},

@@ -654,7 +654,6 @@ def render_chart(results: Mapping[str, Any], path: str) -> None:
     legend = [Patch(color="#1b5e20", label=f"{ref} (defaults)"), Patch(color=colors["ours"], label="ours, other options"),
               Patch(color=colors["peer"], label="docker init style"), Patch(color=colors["seed"], label="seed articles")]
     fig.legend(handles=legend, loc="lower center", ncol=4, frameon=False, fontsize=9)
-    env = results.get("environment", {})
     fig.suptitle(f"Same main.go, medians of {run_counts(results['variants'])} runs (lower is better)", fontsize=11)
     fig.tight_layout(rect=(0, 0.06, 1, 0.97))
     fig.savefig(path, dpi=110)
