@@ -422,7 +422,8 @@ def render_verification(verification: Mapping[str, Any]) -> list[str]:
         "## Verification: the cost of proving the service",
         "",
         "`copier copy` with `VERIFY=on` ends by running the new service's own `scripts/verify.sh`: the image "
-        "build and, beside it, gofmt, go vet and go test in the Dockerfile's test stage; then the image's size, "
+        "build and, beside it, gofmt, go vet and go test in the Dockerfile's test stage and golangci-lint in its lint "
+        "stage; then the image's size, "
         "its non-root user, its static binary and a smoke run. `make verify` runs the same script after every "
         "change. Both are measured against a plain `docker build` of the same generated service (default answers) "
         f"in the same run: medians of **{counts.get('cold', 0)}** cold run{'' if counts.get('cold') == 1 else 's'} "
@@ -455,7 +456,7 @@ def render_verification(verification: Mapping[str, Any]) -> list[str]:
         "golangci-lint's image the same way, or compiles it once per machine, the seconds below); then `docker builder "
         "prune -af` again and `docker build --no-cache` of the generated service. Warm: the service committed to "
         "git and `make verify` run once, untimed (the test stage's first run after the plain build); then per pair "
-        "the `listening` log message in main.go changed to a new text and `make verify` timed, changed again and "
+        "the `listening` log message in internal/platform/server.go changed to a new text and `make verify` timed, changed again and "
         "`docker build` timed. Step seconds are verify.sh's own: its go checks run beside the image steps and are "
         "reported at its end, so the steps do not add up.",
     ]
