@@ -72,7 +72,6 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
 # binaries, so within one round they differ by the machine's noise only. Each round's
 # reference is their median in that round, which drift in the machine's load moves alike.
 HELLO_WORLDS = ("seed-same-flags", "seed-herman", "seed-minimal", "docker-init")
-THROUGHPUT_REFERENCE = "the hello-world builds"
 THROUGHPUT_OURS = "ours"  # the generated service, access log on (LOG_LEVEL=info)
 RPS_MIN = 0.9  # ours / the bare hello world
 P99_MAX = 1.5
