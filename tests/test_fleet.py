@@ -170,13 +170,17 @@ def test_a_service_made_at_or_after_a_release_counts_from_that_release(commit: s
     # The control: read as a tag, such a commit is no release at all, behind every one.
     if commit != "v2.0.0":
         assert tu.release_version(commit) is None
-        assert tu.releases_behind(THREE_TAGS, "0.0.0.post5.dev0+gabc1234", "3.0.0") == 3
 
 
 @pytest.mark.parametrize("commit", ["abc1234", "v2.0.0rc1", "2.0", "x2.0.0"])
 def test_a_commit_that_is_no_release_is_behind_every_release(commit: str) -> None:
     assert fleet.tu.release_made_from(commit) is None
     assert fleet.tu.releases_behind(THREE_TAGS, commit, "3.0.0") == 3
+
+
+def test_a_commit_before_the_first_release_is_behind_every_release() -> None:
+    """copier's version of a commit before any tag: 0.0.0.postN.devM."""
+    assert fleet.tu.releases_behind(THREE_TAGS, "0.0.0.post5.dev0+gabc1234", "3.0.0") == 3
 
 
 def test_the_verification_result_is_one_function_for_the_job_and_the_fleet() -> None:

@@ -53,6 +53,9 @@ VERIFY_TRAILER = "Template-Verification"
 BODY_LIMIT = 60000
 # A release as scripts/release.py tags it: vX.Y.Z (copier reads it as PEP 440 X.Y.Z).
 RELEASE_TAG_RE = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
+# A release tag at the start of a longer version: what follows it is a suffix (-N-gSHA,
+# .postN, +local), never more digits or letters (v2.0.0rc1 is no release).
+RELEASE_PREFIX_RE = re.compile(RELEASE_TAG_RE.pattern + r"(?=[-.+]|$)")
 CHANGELOG_HEADING_RE = re.compile(r"^## \[(?P<version>[^\]]+)\].*$", re.MULTILINE)
 
 
@@ -84,10 +87,8 @@ def release_made_from(commit: str) -> tuple[int, int, int] | None:
     """The release a service was made from or after: its `_commit` is a tag (v2.0.0), a
     commit after one (git describe: v2.0.0-3-gabc1234), or copier's version of either
     (2.0.0, 2.0.0.post3.dev0+gabc1234). None for a commit before any release."""
-    match = RELEASE_TAG_RE.match(commit.strip())
-    if not match or commit.strip()[match.end() : match.end() + 1] not in ("", "-", ".", "+"):
-        return None
-    return (int(match[1]), int(match[2]), int(match[3]))
+    match = RELEASE_PREFIX_RE.match(commit.strip())
+    return release_version(match[0]) if match else None
 
 
 def version_text(version: tuple[int, int, int]) -> str:
