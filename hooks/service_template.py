@@ -101,6 +101,8 @@ TEMPLATE_OWNED: dict[str, Callable[[Mapping[str, Any]], bool]] = {
     "internal/platform/middleware.go": _kind_is("http"),
     "internal/platform/log.go": _kind_is("http"),
     "internal/platform/server_test.go": _kind_is("http"),
+    "internal/platform/timeouts.go": _kind_is("http"),
+    "internal/platform/timeouts_test.go": _kind_is("http"),
 }
 # - The team's files: written once, at creation, and never overwritten by an update
 #   (copier.yml's `_skip_if_exists`). main.go and main_test.go live in main_package.

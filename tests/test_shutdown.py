@@ -73,7 +73,7 @@ class Build:
     shutdown_timeout: float
     shutdown_delay: float
     read_header_timeout: float
-    read_timeout: float
+    request_timeout: float
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
         shutdown_timeout=go_seconds(platform, "DefaultShutdownTimeout"),
         shutdown_delay=go_seconds(platform, "DefaultShutdownDelay"),
         read_header_timeout=go_seconds(platform, "ReadHeaderTimeout"),
-        read_timeout=go_seconds(platform, "ReadTimeout"),
+        request_timeout=go_seconds(platform, "RequestTimeout"),
     )
 
 
@@ -371,9 +371,9 @@ def test_slow_header_client_is_cut_off(server: Server, build: Build) -> None:
     """A slowloris client trickles header bytes to keep a connection: ReadHeaderTimeout ends it.
 
     It keeps sending, so an idle timeout would never fire; and the bound lies well below
-    ReadTimeout, so only the header deadline can be what closes the connection.
+    RequestTimeout, so only the header deadline can be what closes the connection.
     """
-    bound = (build.read_header_timeout + build.read_timeout) / 2
+    bound = (build.read_header_timeout + build.request_timeout) / 2
     assert bound > build.read_header_timeout + 2, "the two timeouts are too close to tell apart"
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as client:
         client.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
