@@ -421,8 +421,8 @@ def render_verification(verification: Mapping[str, Any]) -> list[str]:
         "## Verification: the cost of proving the service",
         "",
         "`copier copy` with `VERIFY=on` ends by running the new service's own `scripts/verify.sh`: the image "
-        "build and, beside it, gofmt, go vet and go test in the Dockerfile's test stage and golangci-lint in its lint "
-        "stage; then the image's size, "
+        "build and, beside it, gofmt and go test in the Dockerfile's test stage and golangci-lint (go vet's analyzers "
+        "among its linters) in its lint stage; then the image's size, "
         "its non-root user, its static binary and a smoke run. `make verify` runs the same script after every "
         "change. Both are measured against a plain `docker build` of the same generated service (default answers) "
         f"in the same run: medians of **{counts.get('cold', 0)}** cold run{'' if counts.get('cold') == 1 else 's'} "

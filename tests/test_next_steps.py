@@ -57,7 +57,7 @@ def test_after_copy_copier_says_what_was_verified_and_what_next(
     service, said = copy(tmp_path, *data)
     assert yaml.safe_load((service / ".copier-answers.yml").read_text())["ci_provider"] == provider
     message = said[said.index("Hello Service is in svc."):]
-    assert "go vet and go test," in message and "the lint, the image" in message and "VERIFY=off" in message
+    assert "gofmt and go test," in message and "the lint (go vet's analyzers too), the image" in message and "VERIFY=off" in message
     assert "says skipped" in message, "a step that could not run is not called verified"
     assert "    cd svc\n    git init && git add -A && git commit -m" in message
     assert how in message

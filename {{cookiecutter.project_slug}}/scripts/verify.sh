@@ -6,7 +6,7 @@
 #
 # With a Docker engine everything runs in Docker (no Go needed on this machine):
 #   docker build   the image
-#   go checks      docker build --target tested, beside it: scripts/go-checks.sh (gofmt, go vet,
+#   go checks      docker build --target tested, beside it: scripts/go-checks.sh (gofmt,
 #                  go test), and every package here with tests was tested
 #   lint           docker build --target linted, beside it too: golangci-lint with .golangci.yml
 #   image size     from the image config
@@ -340,7 +340,7 @@ finish_checks() {
         report FAIL "go checks" "$CHECKS_START" "$(printf '%s\n' "the test stage did not test these packages, which have _test.go files here: the build context lacks their tests (a .dockerignore line such as \`**/*_test.go\`?)" "$untested")"
         return
     fi
-    report ok "go checks" "$CHECKS_START" "gofmt, go vet, go test: $(grep -c . "$WORK/tested/tested-packages") packages with tests, all tested (scripts/go-checks.sh, the Dockerfile's test stage)"
+    report ok "go checks" "$CHECKS_START" "gofmt, go test: $(grep -c . "$WORK/tested/tested-packages") packages with tests, all tested (scripts/go-checks.sh, the Dockerfile's test stage)"
 }
 
 inspect() { "$DOCKER" image inspect --format "$1" "$IMAGE"; }
