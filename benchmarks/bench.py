@@ -884,9 +884,9 @@ def throughput_servers(work: Path) -> list[dict[str, Any]]:
     same_flags = subprocess.run(["make", "-s", "-f", "-", "flags"], cwd=project, check=True, text=True, capture_output=True,
                                 input="include Makefile\nflags:\n\t@echo $(GOFLAGS)\n").stdout.split()
     return [
-        {"name": "ours", "title": "the generated service (default answers), access log on", "argv": [str(ours)],
+        {"name": report.THROUGHPUT_OURS, "title": "the generated service (default answers), access log on", "argv": [str(ours)],
          "env": {"SHUTDOWN_DELAY": "0"}},
-        {"name": "ours-log-off", "title": "the same binary, LOG_LEVEL=warn (no access log)", "argv": [str(ours)],
+        {"name": report.THROUGHPUT_LOG_OFF, "title": "the same binary, LOG_LEVEL=warn (no access log)", "argv": [str(ours)],
          "env": {"SHUTDOWN_DELAY": "0", "LOG_LEVEL": "warn"}},
         {"name": "seed-same-flags", "title": "the seed's hello world, built with the template's flags",
          "argv": [str(go_build(hello, work / "hello-same", {"CGO_ENABLED": "0"}, *same_flags, "-ldflags", "-s -w"))],
