@@ -102,7 +102,7 @@ def _rps_why_not(by_name: dict[str, dict[str, Any]]) -> str:
         return "the middleware and the log cost more per request than the target allows"
     return (f"with the access log off ({THROUGHPUT_LOG_OFF}) it is {log_off:.2f}x: the log's share is the "
             "difference, and the rest is what each request costs without it (the header timeout's deadline, the "
-            "request ID, the watchdog's ConnState calls and net/http's copy of a header map the handler touched: "
+            "request ID, the watchdog's ConnState calls: "
             "docs/production.md)")
 
 

@@ -215,12 +215,14 @@ def test_control_one_sigterm_keeps_serving_through_the_delay(start: Callable[...
 @pytest.mark.parametrize("level, probes_logged", [("", False), ("debug", True)], ids=["default-level", "LOG_LEVEL=debug"])
 def test_each_request_logs_one_json_line_with_its_request_id(start: Callable[..., Server], level: str,
                                                              probes_logged: bool) -> None:
+    """Sane request IDs are kept and others replaced; an error response (here a 404)
+    carries the ID its line has, and a successful one carries none."""
     server = start(LOG_LEVEL=level) if level else start()
     sent = {"caller-id-123": True, "x" * 129: False, "has space": False, "ünicode": False, "": False}
     answered = {}
     client = server.connect()
-    for request_id, _ in sent.items():
-        client.putrequest("GET", "/")
+    for request_id in [*sent, "on-a-success"]:
+        client.putrequest("GET", "/" if request_id == "on-a-success" else "/missing")
         if request_id:
             client.putheader("X-Request-ID", request_id.encode())
         client.endheaders()
@@ -236,15 +238,18 @@ def test_each_request_logs_one_json_line_with_its_request_id(start: Callable[...
     logged = server.requests_logged()
     # The start-up wait's probes come first: the log keeps the order requests ended in
     # (access lines may reach stdout up to FlushInterval later than the response).
-    logged = logged[next(i for i, line in enumerate(logged) if line["path"] == "/"):]
-    assert len(logged) == len(sent) + probes_logged, logged
-    for (request_id, echoed), line in zip(sent.items(), logged):
-        assert (answered[request_id] == request_id) == echoed, (request_id, answered[request_id])
+    logged = logged[next(i for i, line in enumerate(logged) if line["path"] == "/missing"):]
+    assert len(logged) == len(sent) + 1 + probes_logged, logged
+    for (request_id, kept), line in zip(sent.items(), logged):
+        assert (answered[request_id] == request_id) == kept, (request_id, answered[request_id])
         assert line["request_id"] == answered[request_id]
         assert re.fullmatch(r"[!-~]{1,128}", answered[request_id])
         assert {k: line[k] for k in ("method", "path", "status", "bytes")} == {
-            "method": "GET", "path": "/", "status": 200, "bytes": len(HELLO)}
+            "method": "GET", "path": "/missing", "status": 404, "bytes": len("404 page not found\n")}
         assert isinstance(line["duration_ms"], float) and line["remote"].startswith("127.0.0.1:")
+    success = logged[len(sent)]
+    assert answered["on-a-success"] is None and success["request_id"] == "on-a-success", success
+    assert {k: success[k] for k in ("path", "status", "bytes")} == {"path": "/", "status": 200, "bytes": len(HELLO)}
 
 
 LINES = 300  # requests whose access lines must all reach stdout

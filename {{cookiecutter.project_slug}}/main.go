@@ -26,8 +26,9 @@ func routes() http.Handler {
 	return mux
 }
 
+// hello answers with a greeting. net/http gives it Content-Type text/plain from
+// its first bytes; set Content-Type yourself for other bodies, such as JSON.
 func hello(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte("Hello from {{ c.project_slug }}\n"))
 }
 {% else %}
