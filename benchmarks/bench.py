@@ -745,9 +745,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="warm pairs (make verify, docker build) per repeat (default 3)")
     parser.add_argument("--only-throughput", action="store_true",
                         help="measure only requests/s and p99 (wrk); everything else in the results file is kept")
-    parser.add_argument("--throughput-pairs", type=int, default=5, metavar="N",
-                        help="rounds of the throughput servers, each once per round (default 5)")
-    parser.add_argument("--throughput-seconds", type=int, default=5, metavar="S", help="wrk's run length (default 5)")
+    parser.add_argument("--throughput-pairs", type=int, default=20, metavar="N",
+                        help="rounds of the throughput servers, each once per round (default 20)")
+    parser.add_argument("--throughput-seconds", type=int, default=2, metavar="S", help="wrk's run length (default 2)")
     args = parser.parse_args(argv)
 
     if args.render_only:
@@ -900,46 +900,66 @@ def throughput_servers(work: Path) -> list[dict[str, Any]]:
     ]
 
 
-def measure_throughput_once(server: dict[str, Any], seconds: int) -> dict[str, Any]:
-    port = free_port()
-    proc = subprocess.Popen(["taskset", "-c", str(SERVER_CPU), *server["argv"]], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env={**os.environ, **server["env"], "PORT": str(port)})
-    try:
+class RunningServer:
+    """One server started for the whole measurement, pinned to the server CPU, on a free port."""
+
+    def __init__(self, server: dict[str, Any]) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(["taskset", "-c", str(SERVER_CPU), *server["argv"]], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, env={**os.environ, **server["env"], "PORT": str(self.port)})
         deadline = time.monotonic() + 30
-        while get_status(port) != 200:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                return {"error": "the server did not answer within 30 s"}
+        while get_status(self.port) != 200:
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.stop()
+                raise SystemExit(f"bench: {server['name']} did not answer within 30 s")
             time.sleep(0.05)
-        out = subprocess.run(["taskset", "-c", str(LOAD_CPU), "wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s",
-                              "--latency", f"http://127.0.0.1:{port}/"], capture_output=True, text=True,
-                             timeout=seconds + 60)
-        return parse_wrk(out.stdout)
-    except (ValueError, subprocess.SubprocessError) as exc:
-        return {"error": str(exc)[-500:]}
-    finally:
-        proc.terminate()
+
+    def load(self, seconds: int) -> dict[str, Any]:
+        """One wrk run against it."""
         try:
-            proc.wait(timeout=30)
+            out = subprocess.run(["taskset", "-c", str(LOAD_CPU), "wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s",
+                                  "--latency", f"http://127.0.0.1:{self.port}/"], capture_output=True, text=True,
+                                 timeout=seconds + 60)
+            return parse_wrk(out.stdout)
+        except (ValueError, subprocess.SubprocessError) as exc:
+            return {"error": str(exc)[-500:]}
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            self.proc.kill()
 
 
 def measure_throughput(pairs: int, seconds: int) -> dict[str, Any]:
-    """Every server once per round, in turn (the order rotating), `pairs` rounds."""
+    """Every server once per round, in turn (the order rotating), `pairs` rounds. The
+    servers start once and stay up, idle between their runs: a round then takes only
+    its runs, so each round's reference is measured close in time to ours, and more
+    rounds fit the same time (the machine's speed drifts within seconds)."""
     for tool in ("wrk", "taskset", "go", "make"):
         if shutil.which(tool) is None:
             raise SystemExit(f"bench: {tool} not found (apt-get install -y wrk for wrk)")
     with tempfile.TemporaryDirectory(prefix="mgs-throughput-") as tmp:
         servers = throughput_servers(Path(tmp))
         ours_binary_bytes = Path(servers[0]["argv"][0]).stat().st_size
-        for server in servers:
-            server["runs"] = []
-        for round_ in range(pairs):
-            shift = round_ % len(servers)
-            for server in servers[shift:] + servers[:shift]:
-                run = measure_throughput_once(server, seconds)
-                server["runs"].append(run)
-                print(f"bench: throughput [{round_ + 1}/{pairs}] {server['name']}: {json.dumps(run)}", flush=True)
+        running: list[RunningServer] = []
+        try:
+            for server in servers:
+                running.append(RunningServer(server))
+                server["runs"] = []
+            for proc in running:
+                proc.load(1)  # warm-up: connections, the heap, the log's buffer
+            for round_ in range(pairs):
+                shift = round_ % len(servers)
+                for index in [*range(shift, len(servers)), *range(shift)]:
+                    run = running[index].load(seconds)
+                    servers[index]["runs"].append(run)
+                    print(f"bench: throughput [{round_ + 1}/{pairs}] {servers[index]['name']}: {json.dumps(run)}",
+                          flush=True)
+        finally:
+            for proc in running:
+                proc.stop()
     uname = os.uname()
     return {
         "environment": {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "pairs": pairs,

@@ -156,7 +156,7 @@ def render_throughput(throughput: Mapping[str, Any]) -> list[str]:
         f"Each server answers `GET /` on loopback to wrk ({env.get('connections', '?')} connections, "
         f"{env.get('seconds', '?')} s per run), the server pinned to CPU {env.get('server_cpu', '?')} and wrk to "
         f"CPU {env.get('load_cpu', '?')} (taskset); **{env.get('pairs', '?')}** rounds, each server once per round "
-        "in turn. Each round's reference is the median of the four hello-world builds in that round "
+        "in turn. The servers start once, answer a 1 s warm-up, and stay up, idle between their runs. Each round's reference is the median of the four hello-world builds in that round "
         f"({', '.join(HELLO_WORLDS)}: near-identical binaries), so drift in the machine's load moves ours and "
         "the reference alike; a ratio is the median of the per-round ratios. Higher requests/s and lower p99 "
         "are better.",
