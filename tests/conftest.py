@@ -542,7 +542,7 @@ NEW_DOCKERIGNORE_LINE = "**/.terraform"
 NEW_GO_DEFAULT = "1.28"
 PLATFORM_SERVER = "internal/platform/{% if cookiecutter.app_kind == 'http' %}server.go{% endif %}"
 PLATFORM_FIX_ANCHOR = "\t\tlimitBody(w, r, MaxBodyBytes)\n"
-PLATFORM_FIX = '\t\tw.Header()["X-Content-Type-Options"] = []string{"nosniff"} // v2\n'
+PLATFORM_FIX = '\t\tr.Header.Del("Proxy") // v2: httpoxy, a header no handler should trust\n'
 # A team's own Makefile target and builder mirror, in the tests of the team's edits.
 TEAM_TARGET = "\nlint: check ## The team's own target\n\t@echo linted\n"
 TEAM_MIRROR = "registry.example.test/mirror/"
