@@ -286,7 +286,7 @@ STEPS = {"go checks": 90.0, "docker build": 80.0, "image size": 0.1, "non-root u
          "static binary": 1.0, "smoke run": 0.8}
 
 
-def verification(cold=None, pairs=None, **overrides):
+def verification(cold=None, pairs=None, platform_pairs=(), **overrides):
     """One repeat's raw figures: copier 100 s vs a cold build 80 s; three warm pairs, medians 22 s vs 10 s."""
     cold = {"copier_verify_s": 100.0, "generate_s": 2.0, "cold_build_s": 80.0, "verify_steps": STEPS,
             "verify_summary": "verify: 6 ok, 0 failed, 0 skipped: verified", **(cold or {})}
@@ -294,7 +294,8 @@ def verification(cold=None, pairs=None, **overrides):
         pairs = [{"make_verify_s": s, "docker_build_s": b, "verify_steps": {"docker build": s - 4, "go checks": s}}
                  for s, b in ((20.0, 10.0), (24.0, 12.0), (22.0, 8.0))]
     data = {"environment": {"date": "2025-01-02T00:00:00+00:00", "template": "git abc1234", "storage_driver": "vfs"},
-            "runs": [{"repeat": 1, "cold": cold, "warm": {"first_make_verify_s": 40.0, "pairs": pairs}}]}
+            "runs": [{"repeat": 1, "cold": cold, "warm": {"first_make_verify_s": 40.0, "pairs": pairs,
+                                                           "platform_pairs": list(platform_pairs)}}]}
     data.update(overrides)
     return data
 
@@ -302,9 +303,16 @@ def verification(cold=None, pairs=None, **overrides):
 def test_verification_medians_ratios_and_passing_targets():
     v = report.summarize_verification(verification())
     assert v["median"] == {"copier_verify_s": 100.0, "generate_s": 2.0, "cold_build_s": 80.0,
-                           "make_verify_s": 22.0, "warm_build_s": 10.0}
-    assert v["ratio"] == {"cold": pytest.approx(1.25), "warm": pytest.approx(2.2)}
-    assert v["counts"] == {"cold": 1, "warm": 3}
+                           "make_verify_s": 22.0, "warm_build_s": 10.0,
+                           "platform_make_verify_s": None, "platform_warm_build_s": None}
+    assert v["ratio"] == {"cold": pytest.approx(1.25), "warm": pytest.approx(2.2), "warm_platform": None}
+    assert v["counts"] == {"cold": 1, "warm": 3, "warm_platform": 0}
+    # A change in the platform package: its own medians and ratio, never the target's.
+    platform = [{"make_verify_s": 30.0, "docker_build_s": 10.0}, {"make_verify_s": 36.0, "docker_build_s": 12.0}]
+    v = report.summarize_verification(verification(platform_pairs=platform))
+    assert (v["median"]["platform_make_verify_s"], v["median"]["platform_warm_build_s"]) == (33.0, 11.0)
+    assert v["ratio"]["warm_platform"] == pytest.approx(3.0) and v["counts"]["warm_platform"] == 2
+    assert v["ratio"]["warm"] == pytest.approx(2.2) and v["targets"][1]["status"] == "PASS"
     assert v["steps"]["warm"] == {"docker build": 18.0, "go checks": 22.0}
     targets = {t["name"]: t for t in v["targets"]}
     assert [t["status"] for t in targets.values()] == ["PASS", "PASS"]
@@ -373,7 +381,7 @@ def test_verification_not_measured_is_na():
 
 
 def test_verification_section_on_the_page():
-    data = results(verification=verification())
+    data = results(verification=verification(platform_pairs=[{"make_verify_s": 30.0, "docker_build_s": 10.0}]))
     page = report.render_markdown(report.summarize(data))
     assert [t["name"] for t in data["targets"]] == ["scratch-overhead", "vs-docker-init", "warm-rebuild", "upx-size"]
     section = page[page.index("## Verification: the cost of proving the service"):page.index("## Variants")]
@@ -384,6 +392,8 @@ def test_verification_section_on_the_page():
             "| make verify 22.0 s / warm docker build 10.0 s = 2.20x |") in section
     assert "| plain `docker build` | 80.0 s | 10.0 s |" in section
     assert "| ratio | 1.25x | 2.20x |" in section
+    assert ("| not the target's: `make verify` / `docker build` after a change in internal/platform (1 pair) "
+            "| – | 30.0 s / 10.0 s = 3.00x |") in section
     assert "| verify.sh step: docker build | 80.0 s | 18.0 s |" in section
     assert "| verify.sh step: smoke run | 0.8 s | – |" in section
     assert "Why the failing targets fail" not in section
@@ -398,6 +408,18 @@ def test_verification_section_on_the_page():
     assert "\n- cold: `copier copy` with VERIFY=on" in failing and "| **FAIL** | copier copy" in failing
     # No verification measured: no section.
     assert "## Verification" not in report.render_markdown(report.summarize(results()))
+
+
+def test_add_route_adds_exactly_one_line_to_main_go():
+    program = (ROOT / "{{cookiecutter.project_slug}}" / "main.go").read_text()
+    changed = bench.add_route(program, "verify-1")
+    added = [line for line in changed.splitlines() if line not in program.splitlines()]
+    assert added == ['\tmux.HandleFunc("GET /verify-1", hello)']
+    assert len(changed.splitlines()) == len(program.splitlines()) + 1
+    assert changed.index(added[0]) > changed.index('mux.HandleFunc("GET /{$}", hello)')
+    assert bench.add_route(program, "a") != bench.add_route(program, "b")
+    with pytest.raises(ValueError):
+        bench.add_route("package main\n\nfunc main() {}\n", "x")
 
 
 def test_change_listening_message_changes_exactly_one_line():
