@@ -580,7 +580,8 @@ PAIR_KEYS = {"team": "pairs", "platform": "platform_pairs"}
 
 
 def run_verification_once(work: Path, repeat: int, pairs: int) -> dict[str, Any]:
-    """One repeat: cold (copier copy with VERIFY=on vs a cold docker build), then `pairs` warm pairs."""
+    """One repeat: cold (copier copy with VERIFY=on vs a cold docker build), then `pairs` warm pairs after a team's change and
+    `pairs` after a platform change."""
     env = verification_env()
     service = work / f"verified-{repeat}"
     cold: dict[str, Any] = {}
@@ -673,7 +674,7 @@ def measure_verification(repeats: int, pairs: int, progress: Any = None) -> dict
         print(f"bench: the linter image took {verification['environment']['linter_compile_s']:.0f} s to compile",
               flush=True)
         for repeat in range(1, repeats + 1):
-            print(f"bench: [{repeat}/{repeats}] verification (cold, then {pairs} warm pairs) ...", flush=True)
+            print(f"bench: [{repeat}/{repeats}] verification (cold, then {pairs} + {pairs} warm pairs) ...", flush=True)
             with tempfile.TemporaryDirectory(prefix="mgs-bench-verify-") as tmp:
                 run = run_verification_once(Path(tmp), repeat, pairs)
             verification["runs"].append(run)
@@ -766,7 +767,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="a full run without the verification part (the one in the results file is kept "
                              "with --merge)")
     parser.add_argument("--verification-pairs", type=int, default=3, metavar="N",
-                        help="warm pairs (make verify, docker build) per repeat (default 3)")
+                        help="warm pairs (make verify, docker build) per repeat, after a team's change and "
+                             "again after a platform change (default 3 each)")
     parser.add_argument("--only-throughput", action="store_true",
                         help="measure only requests/s and p99 (wrk); everything else in the results file is kept")
     parser.add_argument("--throughput-pairs", type=int, default=20, metavar="N",
