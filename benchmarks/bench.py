@@ -194,14 +194,8 @@ def add_route(source: str, marker: str) -> str:
     """main.go with one line added: a route beside the sample one, served by the same
     handler. A team's everyday change: it changes the binary, and the service's tests,
     which check the sample route, still pass."""
-    needle = 'mux.HandleFunc("GET /{$}", hello)'
-    lines = source.splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        if needle in line:
-            indent = line[:len(line) - len(line.lstrip())]
-            lines.insert(i + 1, f'{indent}mux.HandleFunc("GET /{marker}", hello)\n')
-            return "".join(lines)
-    raise ValueError(f"main.go has no line with {needle!r} to add a route beside")
+    sample = 'mux.HandleFunc("GET /{$}", hello)'
+    return _change_one_line(source, sample, f'{sample}\n\tmux.HandleFunc("GET /{marker}", hello)')
 
 
 def change_listening_message(source: str, marker: str) -> str:
@@ -580,8 +574,8 @@ PAIR_KEYS = {"team": "pairs", "platform": "platform_pairs"}
 
 
 def run_verification_once(work: Path, repeat: int, pairs: int) -> dict[str, Any]:
-    """One repeat: cold (copier copy with VERIFY=on vs a cold docker build), then `pairs` warm pairs after a team's change and
-    `pairs` after a platform change."""
+    """One repeat: cold (copier copy with VERIFY=on vs a cold docker build), then `pairs` warm
+    pairs after a team's change and `pairs` after a platform change."""
     env = verification_env()
     service = work / f"verified-{repeat}"
     cold: dict[str, Any] = {}

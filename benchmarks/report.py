@@ -460,9 +460,11 @@ def render_verification(verification: Mapping[str, Any]) -> list[str]:
         f"| copier generating the service, before verify.sh starts | {_secs(m.get('generate_s'))} | – |",
     ]
     if m.get("platform_make_verify_s") is not None:
+        platform_pairs = counts.get("warm_platform", 0)
         lines.append(f"| not the target's: `make verify` / `docker build` after a change in internal/platform "
-                     f"({counts.get('warm_platform', 0)} pair{'' if counts.get('warm_platform') == 1 else 's'}) | – | {_secs(m.get('platform_make_verify_s'))} / "
-                     f"{_secs(m.get('platform_warm_build_s'))} = {fmt_ratio(r.get('warm_platform'))} |")
+                     f"({platform_pairs} pair{'' if platform_pairs == 1 else 's'}) | – "
+                     f"| {_secs(m.get('platform_make_verify_s'))} / {_secs(m.get('platform_warm_build_s'))} "
+                     f"= {fmt_ratio(r.get('warm_platform'))} |")
     for name in dict.fromkeys([*cold_steps, *warm_steps]):
         lines.append(f"| verify.sh step: {_escape(name)} | {_secs(cold_steps.get(name))} "
                      f"| {_secs(warm_steps.get(name))} |")
