@@ -608,7 +608,7 @@ def run_verification_once(work: Path, repeat: int, pairs: int) -> dict[str, Any]
         edits = {"team": (service / "main.go", add_route),
                  "platform": (service / PLATFORM_DIR / "server.go", change_listening_message)}
         sources = {kind: path.read_text() for kind, (path, _) in edits.items()}
-        # The test stage has not run since the plain cold build: its first run is not warm.
+        # The checks stage has not run since the plain cold build: its first run is not warm.
         first = run_timed(["make", "--no-print-directory", "verify"], service, env)
         warm["first_make_verify_s"] = first.seconds
         if error := _not_verified("first make verify", first, parse_verify_output(first.stdout)):

@@ -437,8 +437,8 @@ def render_verification(verification: Mapping[str, Any]) -> list[str]:
         "## Verification: the cost of proving the service",
         "",
         "`copier copy` with `VERIFY=on` ends by running the new service's own `scripts/verify.sh`: the image "
-        "build and, beside it, gofmt and go test in the Dockerfile's test stage and golangci-lint (go vet's analyzers "
-        "among its linters) in its lint stage; then the image's size, "
+        "build and, beside it, the Dockerfile's checks stage: gofmt and go test, and golangci-lint (go vet's "
+        "analyzers among its linters), side by side in one step; then the image's size, "
         "its non-root user, its static binary and a smoke run. `make verify` runs the same script after every "
         "change. Both are measured against a plain `docker build` of the same generated service (default answers) "
         f"in the same run: medians of **{counts.get('cold', 0)}** cold run{'' if counts.get('cold') == 1 else 's'} "
@@ -476,7 +476,7 @@ def render_verification(verification: Mapping[str, Any]) -> list[str]:
         "image (`LINT_IMAGE`, tagged from the template's own linter-source stage before the runs: a team pulls "
         "golangci-lint's image the same way, or compiles it once per machine, the seconds below); then `docker builder "
         "prune -af` again and `docker build --no-cache` of the generated service. Warm: the service committed to "
-        "git and `make verify` run once, untimed (the test stage's first run after the plain build); then per pair "
+        "git and `make verify` run once, untimed (the checks stage's first run after the plain build); then per pair "
         "a route added to main.go (the team's own code, where a team's everyday change is) and `make verify` "
         "timed, another route instead and `docker build` timed. Then the same pairs with the `listening` log message "
         "in internal/platform/server.go changed instead, the kind of change `copier update` brings: the platform's "

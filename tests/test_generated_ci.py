@@ -120,7 +120,7 @@ def test_the_ci_command_passes_in_the_generated_project(
 
 
 def test_make_check_fails_on_unformatted_code_and_without_gofmt(project: Path, tmp_path: Path) -> None:
-    """The Go checks (scripts/go-checks.sh, also the Dockerfile's test stage) must be able to fail."""
+    """The Go checks (scripts/go-checks.sh, also the Dockerfile's checks stage) must be able to fail."""
     need("go", "gofmt comes with it")
     copy = tmp_path / "svc"
     shutil.copytree(project, copy, ignore=shutil.ignore_patterns("bin"))

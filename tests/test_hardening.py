@@ -499,7 +499,7 @@ SECRET_FILES = {
     "internal/deploy.key": "secret",
     "internal/.idea/z.go": "package secret",
 }
-# Source the build needs, in package folders, and a test the Dockerfile's test stage runs.
+# Source the build needs, in package folders, and a test the Dockerfile's checks stage runs.
 SOURCE_FILES = {
     "internal/greeting/greeting.go": "package greeting",
     "internal/greeting/greeting_test.go": "package greeting",

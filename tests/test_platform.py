@@ -109,7 +109,7 @@ def test_version_probe_and_settings_need_only_the_platform(main_go: str, platfor
 
 
 def test_the_platform_tests_run_with_the_service_checks(tmp_path: Path) -> None:
-    """go-checks.sh (make check, the Dockerfile's test stage) runs ./..., which holds them."""
+    """go-checks.sh (make check, the Dockerfile's checks stage) runs ./..., which holds them."""
     need("go", "lists the service's tests")
     service = copier_generate(tmp_path / "service", {"app_kind": "http"})
     listed = run(["go", "test", "-list", ".", "./..."], cwd=service, env=GO_ENV).stdout

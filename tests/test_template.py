@@ -113,16 +113,16 @@ def test_the_services_scripts_are_shellcheck_clean(answers: dict[str, Any], tmp_
     run([shellcheck, "--severity=info", *map(str, scripts)], cwd=project)
 
 
-# -- golangci-lint: the real linter, at the release the Dockerfile's lint stage builds ----------
+# -- golangci-lint: the real linter, at the release the Dockerfile's linter-source stage builds ----------
 
 
 @pytest.fixture(scope="session")
 def golangci_lint() -> str:
     """golangci-lint on PATH (`bash .ci/run` installs it), at the Dockerfile's version."""
-    linter = need("golangci-lint", "lints every combination as the lint stage does")
+    linter = need("golangci-lint", "lints every combination as the checks stage does")
     dockerfile = (ROOT / "{{cookiecutter.project_slug}}" / "Dockerfile").read_text()
     wanted = re.search(r"^ARG GOLANGCI_LINT_VERSION=v(\S+)$", dockerfile, re.M)
-    assert wanted, "the Dockerfile's lint stage has no GOLANGCI_LINT_VERSION"
+    assert wanted, "the Dockerfile has no GOLANGCI_LINT_VERSION"
     version = run([linter, "version", "--short"], cwd=ROOT).stdout.strip()
     assert version.lstrip("v") == wanted.group(1), f"golangci-lint {version} on PATH, the Dockerfile builds {wanted.group(1)}"
     return linter

@@ -8,12 +8,14 @@ HEALTHCHECK, an image that runs as root, a dynamic binary, a client without Buil
 
 from __future__ import annotations
 
+import http.server
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -433,17 +435,17 @@ def test_an_interrupted_run_still_cleans_up(
 
 
 @pytest.mark.docker
-def test_the_leftover_count_sees_an_untagged_test_stage_image(
+def test_the_leftover_count_sees_an_untagged_checks_stage_image(
     tmp_path: Path, docker: str, standin_images: dict[str, str]
 ) -> None:
-    """The control for the counts above: the test stage built as verification used to build
-    it (`docker build --target test`, no tag, no --output) leaves a dangling image, and
-    the count finds it."""
+    """The control for the counts above: the checks stage built without verification's
+    export (`docker build --target checks`, no tag, no --output), as verification once
+    built its test stage, leaves a dangling image, and the count finds it."""
     slug = f"count-{uuid.uuid4().hex[:6]}"
     project = copier_generate(tmp_path / "service", {"project_name": slug})
     before = docker_objects(docker, slug)
     proc = subprocess.run([docker, "build", "--network", "host", "--build-arg", f"GO_IMAGE={standin_images['go']}",
-                           "--target", "test", "-q", "."], cwd=project, capture_output=True, text=True, timeout=900,
+                           "--target", "checks", "-q", "."], cwd=project, capture_output=True, text=True, timeout=900,
                           env={**os.environ, "DOCKER_BUILDKIT": "1"})
     assert proc.returncode == 0, proc.stderr
     image = proc.stdout.strip()
@@ -470,7 +472,7 @@ def test_verification_proves_every_package_with_tests_was_tested(
     case: str, tmp_path: Path, docker: str, standin_images: dict[str, str]
 ) -> None:
     """An update conflict resolved by keeping the old `**/*_test.go` line in .dockerignore:
-    the test stage then sees no tests, and go test passes on nothing. Verification compares
+    the checks stage then sees no tests, and go test passes on nothing. Verification compares
     the packages it tested with the repository's and fails, naming them. Controls: the same
     failing test in the build context fails as a test; the normal service passes."""
     slug = f"tested-{uuid.uuid4().hex[:6]}"
@@ -501,6 +503,78 @@ def test_verification_proves_every_package_with_tests_was_tested(
         else:
             assert "this test ran, and fails on purpose" in proc.stdout, proc.stdout
     assert verify_leftovers(docker, slug, before) == []
+
+
+class AnswersInTurn(http.server.BaseHTTPRequestHandler):
+    """A loopback server that answers each GET with the next status of `statuses`."""
+
+    statuses: list[int] = []
+    asked = 0
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        cls = type(self)
+        status = cls.statuses[min(cls.asked, len(cls.statuses) - 1)]
+        cls.asked += 1
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
+        pass
+
+
+def flaky_test(port: int) -> str:
+    """A Go test that passes only when the loopback server answers 200 (the checks build
+    on the host network, as in these tests)."""
+    return (f'package flaky\n\nimport (\n\t"net/http"\n\t"testing"\n)\n\n'
+            f'func TestTheServerSaysOK(t *testing.T) {{\n'
+            f'\tresp, err := http.Get("http://127.0.0.1:{port}/")\n'
+            f'\tif err != nil {{\n\t\tt.Fatal(err)\n\t}}\n'
+            f'\tresp.Body.Close()\n'
+            f'\tif resp.StatusCode != http.StatusOK {{\n\t\tt.Fatalf("flaky: the server said %d", resp.StatusCode)\n\t}}\n'
+            f'}}\n')
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("case", ["failure-run-again", "control-cached-failure-kept"])
+def test_a_failed_check_runs_again_on_the_next_verification(
+    case: str, tmp_path: Path, docker: str, standin_images: dict[str, str]
+) -> None:
+    """A flaky test: its server fails it twice, then lets it pass. BuildKit keeps the checks
+    step's result like any other, so a `make verify` on the same files could report an old
+    failure without running anything (Docker 20.10's BuildKit runs the step once more after
+    a change, then answers from its cache). Go never caches a failed test, and neither does
+    verification: every run runs the tests, and the third passes. Control: without that
+    (cached_failure made false), the third run reports an earlier run's failure and never
+    asks the server."""
+    handler = type("Answers", (AnswersInTurn,), {"statuses": [500, 500, 200], "asked": 0})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        project = copier_generate(tmp_path / "service", {"app_kind": "cli"})
+        (project / "internal" / "flaky").mkdir()
+        (project / "internal" / "flaky" / "flaky_test.go").write_text(flaky_test(server.server_address[1]))
+        if case.startswith("control"):
+            script = project / SCRIPT
+            text, count = re.subn(r"^cached_failure\(\) \{$", "cached_failure() {\n    return 1", script.read_text(),
+                                  flags=re.M)
+            assert count == 1, "the control no longer applies to verify.sh"
+            script.write_text(text)
+        committed(project)
+        runs = [make_verify(project, docker_env(docker, standin_images)) for _ in range(3)]
+    finally:
+        server.shutdown()
+        server.server_close()
+    for proc in runs[:2]:
+        assert step_lines(proc.stdout)["go checks"] == "FAIL" and "flaky: the server said 500" in proc.stdout, \
+            proc.stdout
+    third = runs[2]
+    if case == "failure-run-again":
+        assert third.returncode == 0 and set(step_lines(third.stdout).values()) == {"ok"}, third.stdout
+        assert handler.asked == 3, "each run ran the test"
+    else:
+        assert step_lines(third.stdout)["go checks"] == "FAIL" and "the server said 500" in third.stdout, third.stdout
+        assert handler.asked < 3, "the control's last run answered from the cache"
 
 
 @pytest.mark.docker
