@@ -14,14 +14,20 @@ if [ "${1:-}" = --lint ]; then
     # side, each compiled the test-only packages itself (on an empty build cache on 2
     # cores they ended 2 to 5 s later). A compile error is left to them to report.
     go list -e -export -test -deps ./... >/dev/null 2>&1 || true
-    # Each check's output and exit status go to DIR, and this step passes: `make verify`
-    # reads them from there, with the packages tested, and reports each check.
-    { status=0; sh "$0" "$out/tested-packages" >"$out/go-checks.log" 2>&1 || status=$?
-      echo "$status" >"$out/go-checks.status"; } &
+    # record NAME COMMAND...: the check's output and exit status go to DIR, and this step
+    # passes: `make verify` reads them from there, with the packages tested, and
+    # reports each check.
+    record() {
+        name=$1
+        shift
+        status=0
+        "$@" >"$out/$name.log" 2>&1 || status=$?
+        echo "$status" >"$out/$name.status"
+    }
+    record go-checks sh "$0" "$out/tested-packages" &
     # GOGC=400: type-checking allocates much; here that cut the linter's CPU time by
     # about 30% for twice the peak memory (0.3 GB to 0.6 GB).
-    { status=0; GOGC=400 golangci-lint run ./... >"$out/lint.log" 2>&1 || status=$?
-      echo "$status" >"$out/lint.status"; } &
+    record lint env GOGC=400 golangci-lint run ./... &
     wait
     exit 0
 fi
