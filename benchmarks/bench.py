@@ -32,6 +32,7 @@ import io
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import socket
@@ -876,6 +877,45 @@ WRK_LATENCY_RE = re.compile(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 WRK_RPS_RE = re.compile(r"^Requests/sec:\s+([\d.]+)\s*$", re.M)
 
 
+# A run is only as fair as the machine is quiet: a process on the server's CPU, or a
+# host taking the CPU away (steal), slows that one server's run. Each run counts the
+# CPU time of everything but the server and wrk; over OTHER_LOAD_MAX of a CPU, the run
+# is measured again (up to QUIET_TRIES runs), and a run never quiet counts as missing.
+OTHER_LOAD_MAX = 0.1
+QUIET_TRIES = 3
+# /proc/stat's first line: cpu user nice system idle iowait irq softirq steal ...
+PROC_STAT_BUSY = (0, 1, 2, 5, 6)
+PROC_STAT_STEAL = 7
+
+
+def machine_cpu_seconds(proc_stat: str, ticks_per_second: int) -> float:
+    """CPU seconds every CPU spent busy, or taken by the host (steal), from /proc/stat's text."""
+    fields = [int(f) for f in proc_stat.split("\n", 1)[0].split()[1:]]
+    return sum(fields[i] for i in (*PROC_STAT_BUSY, PROC_STAT_STEAL)) / ticks_per_second
+
+
+def process_cpu_seconds(proc_pid_stat: str, ticks_per_second: int) -> float:
+    """A process's user and system CPU seconds, from /proc/PID/stat's text."""
+    fields = proc_pid_stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / ticks_per_second
+
+
+def other_load(machine_s: float, measured_s: float, seconds: float) -> float:
+    """The share of a CPU that anything but the measured processes used during a run."""
+    return max(0.0, machine_s - measured_s) / seconds
+
+
+def quiet_run(run_once: Any, tries: int = QUIET_TRIES, limit: float = OTHER_LOAD_MAX) -> dict[str, Any]:
+    """run_once() until a run's other_load is at most limit, at most tries times. The
+    run kept says how many were measured again; one never quiet is an error (missing)."""
+    for attempt in range(tries):
+        run = run_once()
+        if run.get("other_load", 0.0) <= limit or "error" in run:
+            return {**run, "measured_again": attempt}
+    return {"error": f"other load of {run['other_load']:.2f} CPU in each of {tries} runs", "other_load": run["other_load"],
+            "measured_again": tries - 1}
+
+
 def parse_wrk(output: str) -> dict[str, float]:
     """Requests/s and the 99th percentile latency in ms from `wrk --latency` output."""
     rps, p99 = WRK_RPS_RE.search(output), WRK_LATENCY_RE.search(output)
@@ -920,6 +960,12 @@ def throughput_servers(work: Path) -> list[dict[str, Any]]:
     ]
 
 
+def children_cpu_seconds() -> float:
+    """User and system CPU seconds of this process's finished children (wrk, once it has run)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 class RunningServer:
     """One server started for the whole measurement, pinned to the server CPU, on a free port."""
 
@@ -935,14 +981,28 @@ class RunningServer:
             time.sleep(0.05)
 
     def load(self, seconds: int) -> dict[str, Any]:
-        """One wrk run against it."""
+        """One wrk run against it, measured again while the machine was not quiet (quiet_run)."""
+        return quiet_run(lambda: self.load_once(seconds))
+
+    def load_once(self, seconds: int) -> dict[str, Any]:
+        """One wrk run, with the share of a CPU that other processes (or the host) took meanwhile."""
+        hz = os.sysconf("SC_CLK_TCK")
+        machine = Path("/proc/stat")
+        server = Path(f"/proc/{self.proc.pid}/stat")  # taskset execs the server: the same pid
+        before = (machine_cpu_seconds(machine.read_text(), hz), process_cpu_seconds(server.read_text(), hz),
+                  children_cpu_seconds(), time.monotonic())
         try:
             out = subprocess.run(["taskset", "-c", str(LOAD_CPU), "wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s",
                                   "--latency", f"http://127.0.0.1:{self.port}/"], capture_output=True, text=True,
                                  timeout=seconds + 60)
-            return parse_wrk(out.stdout)
+            run: dict[str, Any] = parse_wrk(out.stdout)
         except (ValueError, subprocess.SubprocessError) as exc:
             return {"error": str(exc)[-500:]}
+        after = (machine_cpu_seconds(machine.read_text(), hz), process_cpu_seconds(server.read_text(), hz),
+                 children_cpu_seconds(), time.monotonic())
+        machine_s, server_s, wrk_s, wall = (b - a for a, b in zip(before, after, strict=True))
+        run["other_load"] = round(other_load(machine_s, server_s + wrk_s, wall), 3)
+        return run
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -985,6 +1045,7 @@ def measure_throughput(pairs: int, seconds: int) -> dict[str, Any]:
         "environment": {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "pairs": pairs,
                         "template": template_commit(),
                         "seconds": seconds, "connections": WRK_CONNECTIONS, "server_cpu": SERVER_CPU,
+                        "other_load_max": OTHER_LOAD_MAX, "quiet_tries": QUIET_TRIES,
                         "load_cpu": LOAD_CPU, "machine": f"{uname.sysname} {uname.release}, {os.cpu_count()} CPUs, "
                         f"load average {os.getloadavg()[0]:.2f} at the end"},
         "ours_binary_bytes": ours_binary_bytes,

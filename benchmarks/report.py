@@ -118,6 +118,7 @@ def summarize_throughput(throughput: dict[str, Any]) -> dict[str, Any]:
         server["ratio"] = {m: median(per_round[m]) for m in per_round}
         server["ratio_range"] = {m: [min(v), max(v)] if v else None for m, v in per_round.items()}
     throughput["reference"] = {m: median(references[m]) for m in references}
+    throughput["quiet"] = quietness([run for server in servers for run in server.get("runs", [])])
     by_name = {s["name"]: s for s in servers}
     ours = by_name.get(THROUGHPUT_OURS, {})
     ratios_, ranges = ours.get("ratio", {}), ours.get("ratio_range", {})
@@ -147,6 +148,25 @@ def summarize_throughput(throughput: dict[str, Any]) -> dict[str, Any]:
     return throughput
 
 
+def quietness(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """How quiet the machine was: runs measured again because other processes (or the
+    host) took CPU time, runs never quiet (missing), and the most any kept run saw."""
+    kept = [run["other_load"] for run in runs if "error" not in run and "other_load" in run]
+    return {"runs": len(runs), "measured_again": sum(run.get("measured_again", 0) for run in runs),
+            "never_quiet": sum(1 for run in runs if "error" in run and "other_load" in run),
+            "max_other_load": max(kept) if kept else None}
+
+
+def _quiet_sentence(quiet: Mapping[str, Any] | None, env: Mapping[str, Any]) -> str:
+    if not quiet or quiet.get("max_other_load") is None:
+        return "The machine's other load was not recorded."
+    return (f"Each run counts the CPU time taken by anything but the server and wrk (/proc/stat, steal included); "
+            f"a run where that passed {env.get('other_load_max', '?')} of a CPU was measured again, up to "
+            f"{env.get('quiet_tries', '?')} runs in all: {quiet['measured_again']} of {quiet['runs']} runs were measured again, "
+            f"{quiet['never_quiet']} never quiet (left out), and the kept runs' highest other load was "
+            f"{quiet['max_other_load']:.2f} of a CPU.")
+
+
 def render_throughput(throughput: Mapping[str, Any]) -> list[str]:
     """The page's section on the cost per request: targets, then requests/s and p99 per server."""
     env = throughput.get("environment", {})
@@ -159,7 +179,7 @@ def render_throughput(throughput: Mapping[str, Any]) -> list[str]:
         "in turn. The servers start once, answer a 1 s warm-up, and stay up, idle between their runs. Each round's reference is the median of the four hello-world builds in that round "
         f"({', '.join(HELLO_WORLDS)}: near-identical binaries), so drift in the machine's load moves ours and "
         "the reference alike; a ratio is the median of the per-round ratios. Higher requests/s and lower p99 "
-        "are better.",
+        "are better. " + _quiet_sentence(throughput.get("quiet"), env),
         "",
         "| Target | Status | Measured |",
         "| --- | --- | --- |",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, STANDIN_IMAGES, copier_generate, default_signal_handling, need, run
+from conftest import ROOT, STANDIN_IMAGES, build_args, copier_generate, default_signal_handling, need, run
 from verify import closing_line, exit_code
 
 VERIFY_PY = ROOT / "hooks" / "verify.py"
@@ -640,22 +640,30 @@ def test_an_older_main_go_without_the_probe_still_gets_a_smoke_run(
 
 
 @pytest.mark.docker
-def test_a_base_image_that_cannot_be_pulled_gets_one_line_naming_the_way_out(tmp_path: Path, docker: str) -> None:
+@pytest.mark.parametrize("arg, image, wanted", [
+    ("GO_IMAGE", "127.0.0.1:9/golang:1.27-alpine", "the base image {image} (connection refused) could not be pulled: "
+     "set GO_IMAGE or RUNTIME_IMAGE to a mirror's or a local image (docs/offline.md)"),
+    ("LINT_IMAGE", "127.0.0.1:9/golangci/golangci-lint:v2.15.0-alpine", "the linter image {image} (connection refused) "
+     "could not be pulled: set LINT_IMAGE to a mirror's or a local image, or unset it to compile the linter here "
+     "(docs/offline.md)"),
+], ids=["base-image", "linter-image"])  # fmt: skip
+def test_a_base_image_that_cannot_be_pulled_gets_one_line_naming_the_way_out(
+        tmp_path: Path, docker: str, standin_images: dict[str, str], arg: str, image: str, wanted: str) -> None:
     """A registry that does not answer (on loopback: nothing listens on port 9): each failed
-    step is one line naming the image and the way out, not BuildKit's log."""
-    image = "127.0.0.1:9/golang:1.27-alpine"
+    step is one line naming the image and the setting that replaces it, not BuildKit's log."""
     project = committed(copier_generate(tmp_path / "service", {}))
-    proc = make_verify(project, {"DOCKER": docker, "VERIFY_DOCKER_NETWORK": "host", "GO_IMAGE": image})
+    images = {**build_args(standin_images, "scratch"), arg: image}
+    proc = make_verify(project, {"DOCKER": docker, "VERIFY_DOCKER_NETWORK": "host", **images})
     assert proc.returncode != 0
     failures = [line for line in proc.stdout.splitlines() if line.startswith("verify: [FAIL]")]
-    wanted = (f"the base image {image} (connection refused) could not be pulled: set GO_IMAGE or RUNTIME_IMAGE "
-              "to a mirror's or a local image (docs/offline.md)")
+    wanted = wanted.format(image=image)
     assert failures and all(line.endswith(wanted) for line in failures), proc.stdout
     assert not [line for line in proc.stdout.splitlines() if line.startswith("verify:        ")], \
         "one line each, no BuildKit log below it"
     # The control: the log that line replaces, as BuildKit prints it.
-    raw = subprocess.run([docker, "build", "--progress=plain", "--network", "host", "--build-arg", f"GO_IMAGE={image}",
-                          "."], cwd=project, capture_output=True, text=True, timeout=300,
+    raw = subprocess.run([docker, "build", "--progress=plain", "--network", "host",
+                          *(f"--build-arg={name}={value}" for name, value in images.items()),
+                          "--target", "checks", "."], cwd=project, capture_output=True, text=True, timeout=300,
                          env={**os.environ, "DOCKER_BUILDKIT": "1"})
     assert raw.returncode != 0 and "load metadata for" in raw.stderr and "docs/offline.md" not in raw.stderr
 

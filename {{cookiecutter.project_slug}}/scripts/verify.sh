@@ -228,6 +228,12 @@ docker_build() {
 # A line of a RUN step's own output in BuildKit's plain progress.
 STEP_LINE='^#[0-9]+ [0-9]+\.[0-9]+ '
 
+# short_image NAME: NAME as written, without the docker.io/library/ that BuildKit's log adds.
+short_image() {
+    local name=${1#docker.io/}
+    echo "${name#library/}"
+}
+
 # build_failure OUT [OTHER...]: the failing step's own lines, or one line naming the fix
 # when a base image cannot be pulled or the client cannot use BuildKit. The two
 # builds share their first steps, and BuildKit prints a shared step's output in only
@@ -240,7 +246,11 @@ build_failure() {
     pull=$(awk 'FNR == 1 { delete image }
         /^#[0-9]+ \[internal\] load metadata for / { image[$1] = $NF }
         /^#[0-9]+ ERROR: / && ($1 in image) && !said { n = split($0, part, ": "); print image[$1] " (" part[n] ")"; said = 1 }' "$@")
-    if [ -n "$pull" ]; then
+    if [ -n "$pull" ] && [ -n "${LINT_IMAGE:-}" ] && [ "$(short_image "${pull% (*}")" = "$(short_image "$LINT_IMAGE")" ]; then
+        echo "the linter image $pull could not be pulled: set LINT_IMAGE to a mirror's or a local image," \
+            "or unset it to compile the linter here (docs/offline.md)"
+        return
+    elif [ -n "$pull" ]; then
         echo "the base image $pull could not be pulled: set GO_IMAGE or RUNTIME_IMAGE to a mirror's" \
             "or a local image (docs/offline.md)"
         return
