@@ -45,6 +45,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
@@ -766,8 +767,11 @@ def main(argv: list[str] | None = None) -> int:
                              "again after a platform change (default 3 each)")
     parser.add_argument("--only-throughput", action="store_true",
                         help="measure only requests/s and p99 (wrk); everything else in the results file is kept")
-    parser.add_argument("--throughput-pairs", type=int, default=20, metavar="N",
-                        help="rounds of the throughput servers, each once per round (default 20)")
+    # 60 rounds (about 13 minutes): two 20-round runs of the same binaries on a quiet machine
+    # (2026-12-06, no run disturbed) gave ours 0.98x and 0.88x; one run's ratio moves by
+    # about 5% at 20 rounds, and by about half that at 60 (the error of a median falls as 1/sqrt(rounds)).
+    parser.add_argument("--throughput-pairs", type=int, default=60, metavar="N",
+                        help="rounds of the throughput servers, each once per round (default 60)")
     parser.add_argument("--throughput-seconds", type=int, default=2, metavar="S", help="wrk's run length (default 2)")
     args = parser.parse_args(argv)
 
@@ -905,15 +909,16 @@ def other_load(machine_s: float, measured_s: float, seconds: float) -> float:
     return max(0.0, machine_s - measured_s) / seconds
 
 
-def quiet_run(run_once: Any, tries: int = QUIET_TRIES, limit: float = OTHER_LOAD_MAX) -> dict[str, Any]:
+def quiet_run(run_once: Callable[[], dict[str, Any]], tries: int = QUIET_TRIES,
+              limit: float = OTHER_LOAD_MAX) -> dict[str, Any]:
     """run_once() until a run's other_load is at most limit, at most tries times. The
     run kept says how many were measured again; one never quiet is an error (missing)."""
     for attempt in range(tries):
         run = run_once()
         if run.get("other_load", 0.0) <= limit or "error" in run:
             return {**run, "measured_again": attempt}
-    return {"error": f"other load of {run['other_load']:.2f} CPU in each of {tries} runs", "other_load": run["other_load"],
-            "measured_again": tries - 1}
+    return {"error": f"other load of {run['other_load']:.2f} CPU in each of {tries} runs",
+            "other_load": run["other_load"], "measured_again": tries - 1}
 
 
 def parse_wrk(output: str) -> dict[str, float]:

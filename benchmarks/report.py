@@ -8,6 +8,7 @@ these functions turn that file into docs/benchmarks.md and docs/img/benchmarks.p
 from __future__ import annotations
 
 import operator
+import random
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -82,6 +83,16 @@ BINARY_BEFORE_PLATFORM = 7_684_256
 BINARY_GROWTH_MAX = 0.02
 
 
+def median_interval(values: Sequence[float], confidence: float = 0.95, resamples: int = 4000) -> tuple[float, float]:
+    """Where the median of rounds like these would fall: the central `confidence` share of
+    the medians of `resamples` resamples of the rounds (a bootstrap). The seed is fixed,
+    so the same results always render the same page."""
+    rng = random.Random(0)
+    medians_ = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(resamples))
+    tail = round(resamples * (1 - confidence) / 2)
+    return medians_[tail], medians_[-tail - 1]
+
+
 def round_references(servers: Sequence[Mapping[str, Any]], metric: str) -> list[float | None]:
     """Per round, the median of the hello-world builds' `metric` (None where none answered)."""
     hello = [s.get("runs", []) for s in servers if s["name"] in HELLO_WORLDS]
@@ -127,7 +138,9 @@ def summarize_throughput(throughput: dict[str, Any]) -> dict[str, Any]:
 
     def spread(metric: str) -> str:
         low, high = ranges[metric]
-        return f"median of {len(references[metric])} rounds; {low:.2f}x to {high:.2f}x"
+        sure_low, sure_high = median_interval(round_ratios(ours["runs"], references[metric], metric))
+        return (f"median of {len(references[metric])} rounds, 95% interval {sure_low:.2f}x to {sure_high:.2f}x; "
+                f"rounds {low:.2f}x to {high:.2f}x")
 
     throughput["targets"] = [
         _target("rps", f"requests/s with the access log on, at least {RPS_MIN:g}x the seed's bare net/http hello world",
@@ -179,7 +192,8 @@ def render_throughput(throughput: Mapping[str, Any]) -> list[str]:
         "in turn. The servers start once, answer a 1 s warm-up, and stay up, idle between their runs. Each round's reference is the median of the four hello-world builds in that round "
         f"({', '.join(HELLO_WORLDS)}: near-identical binaries), so drift in the machine's load moves ours and "
         "the reference alike; a ratio is the median of the per-round ratios. Higher requests/s and lower p99 "
-        "are better. " + _quiet_sentence(throughput.get("quiet"), env),
+        "are better. The 95% interval is where the median of as many rounds would fall, from the rounds' own "
+        "spread (a bootstrap: 4,000 resamples of the rounds). " + _quiet_sentence(throughput.get("quiet"), env),
         "",
         "| Target | Status | Measured |",
         "| --- | --- | --- |",

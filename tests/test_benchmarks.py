@@ -628,6 +628,15 @@ def test_throughput_targets_are_the_ratio_against_the_bare_hello_world(ours_rps,
     assert all(target["why_not"] for target in t["targets"] if target["status"] == "FAIL")
 
 
+def test_the_median_interval_narrows_with_more_rounds_and_renders_the_same_each_time():
+    rounds = [0.8, 0.85, 0.9, 0.92, 0.93, 0.95, 0.97, 1.0, 1.05, 1.1]
+    low, high = report.median_interval(rounds)
+    assert low <= report.median(rounds) <= high and (low, high) == report.median_interval(rounds)
+    low3, high3 = report.median_interval(rounds * 9)  # the same spread, 9 times the rounds
+    assert low <= low3 <= high3 <= high and high3 - low3 < (high - low) / 2
+    assert report.median_interval([0.9] * 5) == (0.9, 0.9)
+
+
 def test_each_round_is_compared_with_its_own_reference():
     """A round on a busier machine slows ours and the hello worlds alike: the ratio holds.
     In round 3 the machine was quiet while ours ran and busy while the hello worlds did."""
