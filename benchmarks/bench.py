@@ -43,9 +43,9 @@ import signal
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
@@ -767,9 +767,10 @@ def main(argv: list[str] | None = None) -> int:
                              "again after a platform change (default 3 each)")
     parser.add_argument("--only-throughput", action="store_true",
                         help="measure only requests/s and p99 (wrk); everything else in the results file is kept")
-    # 60 rounds (about 13 minutes): two 20-round runs of the same binaries on a quiet machine
-    # (2026-12-06, no run disturbed) gave ours 0.98x and 0.88x; one run's ratio moves by
-    # about 5% at 20 rounds, and by about half that at 60 (the error of a median falls as 1/sqrt(rounds)).
+    # 60 rounds (about 14 minutes): two 20-round measurements of the same template, with
+    # the servers started once each, gave ours 0.98x and 0.88x (2026-12-06). More rounds,
+    # and the servers started again every ROUNDS_PER_START, sample both the round-to-round
+    # noise and each process's own speed more often.
     parser.add_argument("--throughput-pairs", type=int, default=60, metavar="N",
                         help="rounds of the throughput servers, each once per round (default 60)")
     parser.add_argument("--throughput-seconds", type=int, default=2, metavar="S", help="wrk's run length (default 2)")
@@ -877,6 +878,7 @@ def main(argv: list[str] | None = None) -> int:
 HELLO_DIR = HERE / "hello"
 WRK_CONNECTIONS = 32
 SERVER_CPU, LOAD_CPU = 0, 1
+ROUNDS_PER_START = 10  # rounds between the servers' starts (measure_throughput)
 WRK_LATENCY_RE = re.compile(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 WRK_RPS_RE = re.compile(r"^Requests/sec:\s+([\d.]+)\s*$", re.M)
 
@@ -904,9 +906,31 @@ def process_cpu_seconds(proc_pid_stat: str, ticks_per_second: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks_per_second
 
 
-def other_load(machine_s: float, measured_s: float, seconds: float) -> float:
-    """The share of a CPU that anything but the measured processes used during a run."""
-    return max(0.0, machine_s - measured_s) / seconds
+@dataclass(frozen=True)
+class CpuClock:
+    """CPU seconds so far: the machine's, the server's, and this process's finished
+    children's (wrk's, once it has been waited for); and the wall clock."""
+
+    machine: float
+    server: float
+    children: float
+    wall: float
+
+
+def read_cpu_clock(server_pid: int) -> CpuClock:
+    hz = os.sysconf("SC_CLK_TCK")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return CpuClock(machine=machine_cpu_seconds(Path("/proc/stat").read_text(), hz),
+                    server=process_cpu_seconds(Path(f"/proc/{server_pid}/stat").read_text(), hz),
+                    children=children.ru_utime + children.ru_stime, wall=time.monotonic())
+
+
+def other_load(before: CpuClock, after: CpuClock) -> float:
+    """The share of a CPU that anything but the server and wrk used between the two
+    readings. Left unclamped: the clock ticks' rounding makes a quiet run's slightly
+    negative, and the page shows how near the noise comes to the limit."""
+    measured = (after.server - before.server) + (after.children - before.children)
+    return (after.machine - before.machine - measured) / (after.wall - before.wall)
 
 
 def quiet_run(run_once: Callable[[], dict[str, Any]], tries: int = QUIET_TRIES,
@@ -965,12 +989,6 @@ def throughput_servers(work: Path) -> list[dict[str, Any]]:
     ]
 
 
-def children_cpu_seconds() -> float:
-    """User and system CPU seconds of this process's finished children (wrk, once it has run)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 class RunningServer:
     """One server started for the whole measurement, pinned to the server CPU, on a free port."""
 
@@ -991,11 +1009,7 @@ class RunningServer:
 
     def load_once(self, seconds: int) -> dict[str, Any]:
         """One wrk run, with the share of a CPU that other processes (or the host) took meanwhile."""
-        hz = os.sysconf("SC_CLK_TCK")
-        machine = Path("/proc/stat")
-        server = Path(f"/proc/{self.proc.pid}/stat")  # taskset execs the server: the same pid
-        before = (machine_cpu_seconds(machine.read_text(), hz), process_cpu_seconds(server.read_text(), hz),
-                  children_cpu_seconds(), time.monotonic())
+        before = read_cpu_clock(self.proc.pid)  # taskset execs the server: the same pid
         try:
             out = subprocess.run(["taskset", "-c", str(LOAD_CPU), "wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s",
                                   "--latency", f"http://127.0.0.1:{self.port}/"], capture_output=True, text=True,
@@ -1003,10 +1017,7 @@ class RunningServer:
             run: dict[str, Any] = parse_wrk(out.stdout)
         except (ValueError, subprocess.SubprocessError) as exc:
             return {"error": str(exc)[-500:]}
-        after = (machine_cpu_seconds(machine.read_text(), hz), process_cpu_seconds(server.read_text(), hz),
-                 children_cpu_seconds(), time.monotonic())
-        machine_s, server_s, wrk_s, wall = (b - a for a, b in zip(before, after, strict=True))
-        run["other_load"] = round(other_load(machine_s, server_s + wrk_s, wall), 3)
+        run["other_load"] = round(other_load(before, read_cpu_clock(self.proc.pid)), 3)
         return run
 
     def stop(self) -> None:
@@ -1019,23 +1030,28 @@ class RunningServer:
 
 def measure_throughput(pairs: int, seconds: int) -> dict[str, Any]:
     """Every server once per round, in turn (the order rotating), `pairs` rounds. The
-    servers start once and stay up, idle between their runs: a round then takes only
-    its runs, so each round's reference is measured close in time to ours, and more
-    rounds fit the same time (the machine's speed drifts within seconds)."""
+    servers stay up, idle between their runs, for ROUNDS_PER_START rounds: a round then
+    takes only its runs, so each round's reference is measured close in time to ours
+    (the machine's speed drifts within seconds). Then they start again: a process's
+    speed is partly its own (where its memory landed), and one process of ours for a
+    whole measurement would be a single draw of that."""
     for tool in ("wrk", "taskset", "go", "make"):
         if shutil.which(tool) is None:
             raise SystemExit(f"bench: {tool} not found (apt-get install -y wrk for wrk)")
     with tempfile.TemporaryDirectory(prefix="mgs-throughput-") as tmp:
         servers = throughput_servers(Path(tmp))
         ours_binary_bytes = Path(servers[0]["argv"][0]).stat().st_size
+        for server in servers:
+            server["runs"] = []
         running: list[RunningServer] = []
         try:
-            for server in servers:
-                running.append(RunningServer(server))
-                server["runs"] = []
-            for proc in running:
-                proc.load(1)  # warm-up: connections, the heap, the log's buffer
             for round_ in range(pairs):
+                if round_ % ROUNDS_PER_START == 0:
+                    for proc in running:
+                        proc.stop()
+                    running = [RunningServer(server) for server in servers]
+                    for proc in running:
+                        proc.load(1)  # warm-up: connections, the heap, the log's buffer
                 shift = round_ % len(servers)
                 for index in [*range(shift, len(servers)), *range(shift)]:
                     run = running[index].load(seconds)
@@ -1051,6 +1067,7 @@ def measure_throughput(pairs: int, seconds: int) -> dict[str, Any]:
                         "template": template_commit(),
                         "seconds": seconds, "connections": WRK_CONNECTIONS, "server_cpu": SERVER_CPU,
                         "other_load_max": OTHER_LOAD_MAX, "quiet_tries": QUIET_TRIES,
+                        "rounds_per_start": ROUNDS_PER_START,
                         "load_cpu": LOAD_CPU, "machine": f"{uname.sysname} {uname.release}, {os.cpu_count()} CPUs, "
                         f"load average {os.getloadavg()[0]:.2f} at the end"},
         "ours_binary_bytes": ours_binary_bytes,

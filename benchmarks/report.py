@@ -84,13 +84,13 @@ BINARY_GROWTH_MAX = 0.02
 
 
 def median_interval(values: Sequence[float], confidence: float = 0.95, resamples: int = 4000) -> tuple[float, float]:
-    """Where the median of rounds like these would fall: the central `confidence` share of
-    the medians of `resamples` resamples of the rounds (a bootstrap). The seed is fixed,
-    so the same results always render the same page."""
+    """How far the median moves with the rounds' own noise: the central `confidence` share
+    of the medians of `resamples` resamples of the rounds (a bootstrap). It knows only the
+    noise between rounds. The seed is fixed, so the same results render the same page."""
     rng = random.Random(0)
-    medians_ = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(resamples))
+    resampled_medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(resamples))
     tail = round(resamples * (1 - confidence) / 2)
-    return medians_[tail], medians_[-tail - 1]
+    return resampled_medians[tail], resampled_medians[-tail - 1]
 
 
 def round_references(servers: Sequence[Mapping[str, Any]], metric: str) -> list[float | None]:
@@ -128,17 +128,18 @@ def summarize_throughput(throughput: dict[str, Any]) -> dict[str, Any]:
         per_round = {m: round_ratios(runs, references[m], m) for m in ("rps", "p99_ms")}
         server["ratio"] = {m: median(per_round[m]) for m in per_round}
         server["ratio_range"] = {m: [min(v), max(v)] if v else None for m, v in per_round.items()}
+        server["ratio_interval"] = {m: list(median_interval(v)) if v else None for m, v in per_round.items()}
     throughput["reference"] = {m: median(references[m]) for m in references}
     throughput["quiet"] = quietness([run for server in servers for run in server.get("runs", [])])
     by_name = {s["name"]: s for s in servers}
     ours = by_name.get(THROUGHPUT_OURS, {})
-    ratios_, ranges = ours.get("ratio", {}), ours.get("ratio_range", {})
+    ratios_, ranges, intervals = ours.get("ratio", {}), ours.get("ratio_range", {}), ours.get("ratio_interval", {})
     binary = throughput.get("ours_binary_bytes")
     growth = ratio(binary, BINARY_BEFORE_PLATFORM)
 
     def spread(metric: str) -> str:
         low, high = ranges[metric]
-        sure_low, sure_high = median_interval(round_ratios(ours["runs"], references[metric], metric))
+        sure_low, sure_high = intervals[metric]
         return (f"median of {len(references[metric])} rounds, 95% interval {sure_low:.2f}x to {sure_high:.2f}x; "
                 f"rounds {low:.2f}x to {high:.2f}x")
 
@@ -165,7 +166,7 @@ def quietness(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """How quiet the machine was: runs measured again because other processes (or the
     host) took CPU time, runs never quiet (missing), and the most any kept run saw."""
     kept = [run["other_load"] for run in runs if "error" not in run and "other_load" in run]
-    return {"runs": len(runs), "measured_again": sum(run.get("measured_again", 0) for run in runs),
+    return {"runs": len(runs), "measured_again": sum(1 for run in runs if run.get("measured_again", 0) > 0),
             "never_quiet": sum(1 for run in runs if "error" in run and "other_load" in run),
             "max_other_load": max(kept) if kept else None}
 
@@ -175,7 +176,7 @@ def _quiet_sentence(quiet: Mapping[str, Any] | None, env: Mapping[str, Any]) -> 
         return "The machine's other load was not recorded."
     return (f"Each run counts the CPU time taken by anything but the server and wrk (/proc/stat, steal included); "
             f"a run where that passed {env.get('other_load_max', '?')} of a CPU was measured again, up to "
-            f"{env.get('quiet_tries', '?')} runs in all: {quiet['measured_again']} of {quiet['runs']} runs were measured again, "
+            f"{env.get('quiet_tries', '?')} times in all: {quiet['measured_again']} of {quiet['runs']} runs were measured again, "
             f"{quiet['never_quiet']} never quiet (left out), and the kept runs' highest other load was "
             f"{quiet['max_other_load']:.2f} of a CPU.")
 
@@ -189,11 +190,15 @@ def render_throughput(throughput: Mapping[str, Any]) -> list[str]:
         f"Each server answers `GET /` on loopback to wrk ({env.get('connections', '?')} connections, "
         f"{env.get('seconds', '?')} s per run), the server pinned to CPU {env.get('server_cpu', '?')} and wrk to "
         f"CPU {env.get('load_cpu', '?')} (taskset); **{env.get('pairs', '?')}** rounds, each server once per round "
-        "in turn. The servers start once, answer a 1 s warm-up, and stay up, idle between their runs. Each round's reference is the median of the four hello-world builds in that round "
+        "in turn. The servers start, answer a 1 s warm-up, and stay up, idle between their runs, "
+        + (f"for {env['rounds_per_start']} rounds; then they start again. " if "rounds_per_start" in env else
+           "for all the rounds. ")
+        + "Each round's reference is the median of the four hello-world builds in that round "
         f"({', '.join(HELLO_WORLDS)}: near-identical binaries), so drift in the machine's load moves ours and "
         "the reference alike; a ratio is the median of the per-round ratios. Higher requests/s and lower p99 "
-        "are better. The 95% interval is where the median of as many rounds would fall, from the rounds' own "
-        "spread (a bootstrap: 4,000 resamples of the rounds). " + _quiet_sentence(throughput.get("quiet"), env),
+        "are better. The 95% interval is how far the median moves with the noise between rounds (a bootstrap: "
+        "4,000 resamples of the rounds); it does not see what changes between whole measurements. "
+        + _quiet_sentence(throughput.get("quiet"), env),
         "",
         "| Target | Status | Measured |",
         "| --- | --- | --- |",

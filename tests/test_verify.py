@@ -639,16 +639,23 @@ def test_an_older_main_go_without_the_probe_still_gets_a_smoke_run(
     assert verify_leftovers(docker, slug, before) == []
 
 
-@pytest.mark.docker
-@pytest.mark.parametrize("arg, image, wanted", [
-    ("GO_IMAGE", "127.0.0.1:9/golang:1.27-alpine", "the base image {image} (connection refused) could not be pulled: "
+LINTER_NOT_PULLED = ("the linter image {printed} (connection refused) could not be pulled: set LINT_IMAGE to a "
+                     "mirror's or a local image, or unset it to compile the linter here (docs/offline.md)")
+
+
+@pytest.mark.parametrize("arg, image, printed, wanted", [
+    ("GO_IMAGE", "127.0.0.1:9/golang:1.27-alpine", "127.0.0.1:9/golang:1.27-alpine",
+     "the base image {printed} (connection refused) could not be pulled: "
      "set GO_IMAGE or RUNTIME_IMAGE to a mirror's or a local image (docs/offline.md)"),
-    ("LINT_IMAGE", "127.0.0.1:9/golangci/golangci-lint:v2.15.0-alpine", "the linter image {image} (connection refused) "
-     "could not be pulled: set LINT_IMAGE to a mirror's or a local image, or unset it to compile the linter here "
-     "(docs/offline.md)"),
-], ids=["base-image", "linter-image"])  # fmt: skip
-def test_a_base_image_that_cannot_be_pulled_gets_one_line_naming_the_way_out(
-        tmp_path: Path, docker: str, standin_images: dict[str, str], arg: str, image: str, wanted: str) -> None:
+    ("LINT_IMAGE", "127.0.0.1:9/golangci/golangci-lint:v2.15.0-alpine",
+     "127.0.0.1:9/golangci/golangci-lint:v2.15.0-alpine", LINTER_NOT_PULLED),
+    # No tag: BuildKit's log says :latest, which the setting does not.
+    ("LINT_IMAGE", "127.0.0.1:9/golangci-lint", "127.0.0.1:9/golangci-lint:latest", LINTER_NOT_PULLED),
+], ids=["base-image", "linter-image", "linter-image-untagged"])  # fmt: skip
+@pytest.mark.docker
+def test_an_image_that_cannot_be_pulled_gets_one_line_naming_the_way_out(
+        tmp_path: Path, docker: str, standin_images: dict[str, str], arg: str, image: str, printed: str,
+        wanted: str) -> None:
     """A registry that does not answer (on loopback: nothing listens on port 9): each failed
     step is one line naming the image and the setting that replaces it, not BuildKit's log."""
     project = committed(copier_generate(tmp_path / "service", {}))
@@ -656,7 +663,7 @@ def test_a_base_image_that_cannot_be_pulled_gets_one_line_naming_the_way_out(
     proc = make_verify(project, {"DOCKER": docker, "VERIFY_DOCKER_NETWORK": "host", **images})
     assert proc.returncode != 0
     failures = [line for line in proc.stdout.splitlines() if line.startswith("verify: [FAIL]")]
-    wanted = wanted.format(image=image)
+    wanted = wanted.format(printed=printed)
     assert failures and all(line.endswith(wanted) for line in failures), proc.stdout
     assert not [line for line in proc.stdout.splitlines() if line.startswith("verify:        ")], \
         "one line each, no BuildKit log below it"

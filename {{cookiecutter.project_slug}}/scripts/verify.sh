@@ -228,10 +228,13 @@ docker_build() {
 # A line of a RUN step's own output in BuildKit's plain progress.
 STEP_LINE='^#[0-9]+ [0-9]+\.[0-9]+ '
 
-# short_image NAME: NAME as written, without the docker.io/library/ that BuildKit's log adds.
+# short_image NAME: NAME as a build arg may spell it: without the docker.io/library/ and
+# the :latest that BuildKit's log adds (a tag or digest written out is kept).
 short_image() {
     local name=${1#docker.io/}
-    echo "${name#library/}"
+    name=${name#library/}
+    case ${name##*/} in *[:@]*) ;; *) name=$name:latest ;; esac
+    echo "${name%:latest}"
 }
 
 # build_failure OUT [OTHER...]: the failing step's own lines, or one line naming the fix
@@ -246,7 +249,7 @@ build_failure() {
     pull=$(awk 'FNR == 1 { delete image }
         /^#[0-9]+ \[internal\] load metadata for / { image[$1] = $NF }
         /^#[0-9]+ ERROR: / && ($1 in image) && !said { n = split($0, part, ": "); print image[$1] " (" part[n] ")"; said = 1 }' "$@")
-    if [ -n "$pull" ] && [ -n "${LINT_IMAGE:-}" ] && [ "$(short_image "${pull% (*}")" = "$(short_image "$LINT_IMAGE")" ]; then
+    if [ -n "$pull" ] && [ -n "${LINT_IMAGE:-}" ] && [ "$(short_image "${pull%% (*}")" = "$(short_image "$LINT_IMAGE")" ]; then
         echo "the linter image $pull could not be pulled: set LINT_IMAGE to a mirror's or a local image," \
             "or unset it to compile the linter here (docs/offline.md)"
         return
