@@ -115,3 +115,21 @@ def test_the_platform_tests_run_with_the_service_checks(tmp_path: Path) -> None:
     listed = run(["go", "test", "-list", ".", "./..."], cwd=service, env=GO_ENV).stdout
     assert "TestRoutes" in listed and "TestDrainDelay" in listed and "TestAccessLog" in listed
     assert "go test -vet=off ./..." in (service / "scripts" / "go-checks.sh").read_text()  # vet: in the lint
+
+
+# What the platform may add to a request, in heap allocations: the new request ID and
+# the one-element header value that holds it. Allocations are counted, not timed: the
+# same on every machine (requests/s is the benchmark's: docs/benchmarks.md).
+PLATFORM_ALLOCS_PER_REQUEST = 2
+
+
+def test_the_platform_adds_at_most_two_allocations_per_request(tmp_path: Path) -> None:
+    """The service's own Go benchmark (BenchmarkEveryRequest) runs, and the platform's
+    per-request work allocates only the request ID over what the bare handler does."""
+    need("go", "runs the platform's benchmark")
+    service = copier_generate(tmp_path / "service", {"app_kind": "http"})
+    out = run(["go", "test", "-run", "^$", "-bench", "EveryRequest", "-benchtime", "2000x", "./internal/platform"],
+              cwd=service, env=GO_ENV).stdout
+    allocs = {name: int(n) for name, n in re.findall(r"^BenchmarkEveryRequest/(\w+)\S*\s.*?(\d+) allocs/op", out, re.M)}
+    assert set(allocs) == {"bare", "platform"}, out
+    assert allocs["platform"] - allocs["bare"] <= PLATFORM_ALLOCS_PER_REQUEST, out
