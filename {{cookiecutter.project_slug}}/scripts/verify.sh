@@ -59,7 +59,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/verify-$SLUG.XXXXXX") || exit 1
 RUN_ID=$SLUG-$$-$(printf '%s' "${WORK##*.}" | tr '[:upper:]' '[:lower:]')
 IMAGE=verify-$RUN_ID:latest
 CONTAINERS="" COUNT=0
-CHILD="" CHECKS="" CHECKS_START=""
+CHILD="" CHECKS="" CHECKS_START="" LOST=""
 MADE=no  # yes once this run may have made containers or images
 OK=0 FAILED=0 SKIPPED=0
 RESULT=""  # the steps as JSON members, for the result line
@@ -100,14 +100,28 @@ skip_all() { # skip_all REASON NAME...
     for name in "$@"; do report skip "$name" "$(now)" "$reason"; done
 }
 
-# run_quiet CMD...: run CMD in the background (so Ctrl-C and SIGTERM are handled at
-# once), its output kept in $WORK/out; on failure print the command and its last lines.
+# The container runtime (runc) now and then loses a process that ends as soon as it
+# starts, and fails with this message whatever the process did (its exec fifo race).
+# Not the project's fault: a build, or a container start, that failed with it runs
+# once more, and says so.
+RUNTIME_LOST="container process is already dead"
+lost_by_runtime() { grep -qsF "$RUNTIME_LOST" "$@"; }
+
+# run_quiet [--again-if-lost] CMD...: run CMD in the background (so Ctrl-C and SIGTERM
+# are handled at once), its output kept in $WORK/out; on failure print the command and
+# its last lines. --again-if-lost: run it once more if the runtime lost its process.
 run_quiet() {
-    "$@" >"$WORK/out" 2>&1 </dev/null &
-    CHILD=$!
-    wait "$CHILD"
-    local status=$?
-    CHILD=""
+    local status again=no
+    [ "$1" = --again-if-lost ] && { again=yes; shift; }
+    while :; do
+        "$@" >"$WORK/out" 2>&1 </dev/null &
+        CHILD=$!
+        wait "$CHILD"
+        status=$?
+        CHILD=""
+        if [ "$status" -eq 0 ] || [ "$again" = no ] || ! lost_by_runtime "$WORK/out"; then break; fi
+        again=no
+    done
     if [ "$status" -ne 0 ]; then
         echo "\`$*\` exited $status"
         tail -n 15 "$WORK/out"
@@ -261,6 +275,10 @@ build_failure() {
         echo "BuildKit is enabled but the buildx component is missing: install the buildx plugin" \
             "(docker-buildx-plugin), or set DOCKER to a client that has one"
         return
+    elif lost_by_runtime "$@"; then
+        echo "the container runtime lost a build step's process twice (runc: $RUNTIME_LOST):" \
+            "restart the Docker engine, then run make verify again"
+        return
     fi
     if ! grep -Eq "$step" "$out"; then
         for other in "${@:2}"; do grep -Eqs "$step" "$other" && { out=$other; break; }; done
@@ -281,18 +299,24 @@ settle() {
 }
 
 image_build() {
-    docker_build "$WORK/build.out" -t "$IMAGE" .
-    CHILD=$BUILD_PID
-    if ! wait "$CHILD"; then
+    local try
+    for try in first again; do
+        docker_build "$WORK/build.out" -t "$IMAGE" .
+        CHILD=$BUILD_PID
+        if wait "$CHILD"; then
+            CHILD=""
+            echo "$IMAGE${LOST:+ ($LOST)}"
+            return 0
+        fi
         CHILD=""
         # A shared step failed in a build beside this one, which may not have printed its
         # lines yet: they end at once too (the step failed), so wait for them.
         grep -Eq "$STEP_LINE" "$WORK/build.out" || settle "$CHECKS"
-        build_failure "$WORK/build.out" "$WORK/checks.out"
-        return 1
-    fi
-    CHILD=""
-    echo "$IMAGE"
+        if [ "$try" = again ] || ! lost_by_runtime "$WORK/build.out" "$WORK/checks.out"; then break; fi
+        LOST="built again: the container runtime lost a step's process"
+    done
+    build_failure "$WORK/build.out" "$WORK/checks.out"
+    return 1
 }
 
 # The checks run beside the image build: BuildKit builds the stages they share
@@ -356,8 +380,15 @@ test_packages() {
 }
 
 finish_checks() {
-    local untested DETAIL
+    local untested DETAIL again=""
     wait_checks
+    # The runtime lost a step's process here, or in a step this build shared with the
+    # image's (LOST): once more.
+    if [ "$CHECKS_STATUS" -ne 0 ] && { [ -n "$LOST" ] || lost_by_runtime "$WORK/checks.out"; }; then
+        again=" (run again: the container runtime lost a step's process)"
+        start_checks
+        wait_checks
+    fi
     if [ "$CHECKS_STATUS" -eq 0 ] && cached_failure; then
         # Go runs a failed test again rather than keep its result: so do the checks here
         # (the seconds reported count both builds).
@@ -378,7 +409,7 @@ finish_checks() {
         if [ -n "$untested" ]; then
             report FAIL "go checks" "$CHECKS_START" "$(printf '%s\n' "the checks stage did not test these packages, which have _test.go files here: the build context lacks their tests (a .dockerignore line such as \`**/*_test.go\`?)" "$untested")"
         else
-            report ok "go checks" "$CHECKS_START" "gofmt, go test: $(grep -c . "$WORK/checked/tested-packages") packages with tests, all tested (scripts/go-checks.sh, the Dockerfile's checks stage)"
+            report ok "go checks" "$CHECKS_START" "gofmt, go test: $(grep -c . "$WORK/checked/tested-packages") packages with tests, all tested (scripts/go-checks.sh, the Dockerfile's checks stage)$again"
         fi
     fi
     if check_result lint; then report ok "lint" "$CHECKS_START" "golangci-lint with .golangci.yml: no issues (the Dockerfile's checks stage)"
@@ -454,7 +485,7 @@ probe_from_beside() {
 smoke_run() {
     local probe deadline=$((SECONDS + 30)) NO_HEALTHCHECK="" SHOWN=""
     probe_command || return 1
-    run_quiet "$DOCKER" start "$SMOKE" || return 1
+    run_quiet --again-if-lost "$DOCKER" start "$SMOKE" || return 1
     while [ "$SECONDS" -lt "$deadline" ]; do
         probe=$("${PROBE[@]}" 2>&1) && {
             echo "$SHOWN passed"
@@ -483,7 +514,7 @@ smoke_run() {
 {% else %}
 smoke_run() {
     local output
-    run_quiet "$DOCKER" start --attach "$SMOKE" || return 1
+    run_quiet --again-if-lost "$DOCKER" start --attach "$SMOKE" || return 1
     output=$(cat "$WORK/out")
     case $output in "$SLUG "*) echo "$output" ;; *) echo "-version printed: $output"; return 1 ;; esac
 }
