@@ -112,8 +112,8 @@ def _rps_why_not(by_name: dict[str, dict[str, Any]]) -> str:
     if log_off is None:
         return "the middleware and the log cost more per request than the target allows"
     return (f"with the access log off ({THROUGHPUT_LOG_OFF}) it is {log_off:.2f}x: the log's share is the "
-            "difference, and the rest is what each request costs without it (the header timeout's deadline, the "
-            "request ID, the watchdog's ConnState calls: "
+            "difference, and the rest is what each request costs without it (the request ID, the watchdog's "
+            "count of each connection's changes and reads, the middleware's clock reads: "
             "docs/production.md)")
 
 
