@@ -750,6 +750,7 @@ def docker_that_loses(tmp_path: Path, docker: str, builds: int, starts: int) -> 
     ("builds-lost-once", "http", 1, 0),
     ("control-not-built-again", "http", 1, 0),
     ("builds-lost-twice", "http", 2, 0),
+    ("builds-lost-once-then-a-real-failure", "http", 1, 0),
     ("start-lost-once", "cli", 0, 1),
 ])  # fmt: skip
 def test_a_process_the_container_runtime_lost_is_run_once_more(
@@ -766,6 +767,9 @@ def test_a_process_the_container_runtime_lost_is_run_once_more(
                               flags=re.M)
         assert count == 1, "the control no longer applies to verify.sh"
         script.write_text(text)
+    if case.endswith("real-failure"):  # the second try fails for the project's own reason
+        with (project / "main.go").open("a") as main_go:
+            main_go.write("\nfunc broken() { undefinedName() }\n")
     committed(project)
     fake = docker_that_loses(tmp_path, docker, builds, starts)
     proc = make_verify(project, {**docker_env(docker, standin_images), "DOCKER": str(fake)})
@@ -778,6 +782,9 @@ def test_a_process_the_container_runtime_lost_is_run_once_more(
     elif case == "control-not-built-again":
         assert proc.returncode != 0 and lines["docker build"] == "FAIL", proc.stdout
         assert any(line.endswith(f"runc run failed: {RUNC_LOST}") for line in failures), proc.stdout
+    elif case.endswith("real-failure"):
+        assert proc.returncode != 0 and lines["docker build"] == "FAIL" and lines["go checks"] == "FAIL", proc.stdout
+        assert "undefined: undefinedName" in proc.stdout and LOST_TWICE not in proc.stdout, proc.stdout
     elif case == "builds-lost-twice":
         assert proc.returncode != 0, proc.stdout
         assert {name for name, status in lines.items() if status == "FAIL"} == {"docker build", "go checks", "lint"}

@@ -275,7 +275,7 @@ build_failure() {
         echo "BuildKit is enabled but the buildx component is missing: install the buildx plugin" \
             "(docker-buildx-plugin), or set DOCKER to a client that has one"
         return
-    elif lost_by_runtime "$@"; then
+    elif lost_by_runtime "$out"; then  # this build's own last try (the other's may be older)
         echo "the container runtime lost a build step's process twice (runc: $RUNTIME_LOST):" \
             "restart the Docker engine, then run make verify again"
         return
