@@ -73,6 +73,14 @@ def make_verify(project: Path, env: dict[str, str], *args: str, timeout: float =
                           timeout=timeout, env=clean_env(**env))
 
 
+def always_false(project: Path, function: str) -> None:
+    """A control: the project's verify.sh with `function` returning false at once."""
+    script = project / SCRIPT
+    text, count = re.subn(rf"^{function}\(\) \{{", f"{function}() {{ return 1;", script.read_text(), flags=re.M)
+    assert count == 1, f"the control no longer applies to verify.sh: no {function}()"
+    script.write_text(text)
+
+
 def step_lines(output: str) -> dict[str, str]:
     """{step name: status} from the one-line reports."""
     found = re.findall(r"^verify: \[\s*(ok|FAIL|skip)\s*\] (\S.*?)\s+[\d.]+s(?:  |$)", output, re.M)
@@ -555,11 +563,7 @@ def test_a_failed_check_runs_again_on_the_next_verification(
         (project / "internal" / "flaky").mkdir()
         (project / "internal" / "flaky" / "flaky_test.go").write_text(flaky_test(server.server_address[1]))
         if case.startswith("control"):
-            script = project / SCRIPT
-            text, count = re.subn(r"^cached_failure\(\) \{$", "cached_failure() {\n    return 1", script.read_text(),
-                                  flags=re.M)
-            assert count == 1, "the control no longer applies to verify.sh"
-            script.write_text(text)
+            always_false(project, "cached_failure")
         committed(project)
         runs = [make_verify(project, docker_env(docker, standin_images)) for _ in range(3)]
     finally:
@@ -762,11 +766,7 @@ def test_a_process_the_container_runtime_lost_is_run_once_more(
     (lost_by_runtime made false), the first loss fails the build with runc's message."""
     project = copier_generate(tmp_path / "service", {"app_kind": app_kind})
     if case.startswith("control"):
-        script = project / SCRIPT
-        text, count = re.subn(r"^lost_by_runtime\(\) \{", "lost_by_runtime() { return 1;", script.read_text(),
-                              flags=re.M)
-        assert count == 1, "the control no longer applies to verify.sh"
-        script.write_text(text)
+        always_false(project, "lost_by_runtime")
     if case.endswith("real-failure"):  # the second try fails for the project's own reason
         with (project / "main.go").open("a") as main_go:
             main_go.write("\nfunc broken() { undefinedName() }\n")
